@@ -1,0 +1,428 @@
+#include "sdp/session.hpp"
+
+#include <cstring>
+
+#include "util/ascii.hpp"
+
+namespace imsflow::sdp {
+
+namespace {
+
+std::uint32_t u32(std::size_t v) { return static_cast<std::uint32_t>(v); }
+
+/// Splits off the next space-separated field.
+std::string_view next_field(std::string_view& rest) {
+  const std::size_t sp = rest.find(' ');
+  std::string_view f = rest.substr(0, sp);
+  rest = sp == std::string_view::npos ? std::string_view() : rest.substr(sp + 1);
+  return f;
+}
+
+bool is_ipv4(std::string_view s) {
+  int parts = 0;
+  std::size_t i = 0;
+  while (true) {
+    std::size_t j = i;
+    while (j < s.size() && ascii::is_digit(s[j])) ++j;
+    if (j == i || j - i > 3 || !ascii::parse_uint(s.substr(i, j - i), 255)) return false;
+    ++parts;
+    if (j == s.size()) return parts == 4;
+    if (s[j] != '.') return false;
+    i = j + 1;
+  }
+}
+
+bool is_ipv6(std::string_view s) {
+  int colons = 0;
+  for (char c : s) {
+    if (c == ':') ++colons;
+    else if (!ascii::is_hex(c) && c != '.') return false;
+  }
+  return colons >= 2;
+}
+
+// A host name, not a malformed address: its top label starts with a letter.
+bool is_fqdn(std::string_view s) {
+  if (s.empty() || !ascii::all_of(s, ascii::kHostname)) return false;
+  std::string_view top = s.back() == '.' ? s.substr(0, s.size() - 1) : s;
+  const std::size_t dot = top.rfind('.');
+  top = dot == std::string_view::npos ? top : top.substr(dot + 1);
+  return !top.empty() && ascii::is_alpha(top[0]);
+}
+
+class Parser {
+ public:
+  explicit Parser(std::string_view body) : body_(body) {}
+  Result<Session, SdpError> run();
+
+ private:
+  SdpError error(std::size_t at, const char* expected) const { return SdpError{u32(at), line_no_, expected}; }
+  std::optional<SdpError> connection(std::string_view v, std::size_t at, Connection& out) const;
+  std::optional<SdpError> bandwidth(std::string_view v, std::size_t at, Bandwidth& out) const;
+  std::optional<SdpError> media_line(std::string_view v, std::size_t at, Media& out) const;
+
+  std::string_view body_;
+  std::uint32_t line_no_ = 0;
+};
+
+std::optional<SdpError> Parser::connection(std::string_view v, std::size_t at, Connection& c) const {
+  std::string_view rest = v;
+  c.net_type = next_field(rest);
+  c.addr_type = next_field(rest);
+  std::string_view addr = next_field(rest);
+  if (c.net_type.empty() || c.addr_type.empty() || addr.empty() || !rest.empty())
+    return error(at, "c=<nettype> <addrtype> <address>");
+  if (c.net_type != "IN") return error(at, "network type IN");
+  if (const std::size_t slash = addr.find('/'); slash != std::string_view::npos) addr = addr.substr(0, slash);
+  c.address = addr;
+  if (c.addr_type == "IP4") {
+    c.type = AddressType::IP4;
+    if (!is_ipv4(addr) && !is_fqdn(addr)) return error(at + v.find(addr), "an IPv4 address or host name");
+  } else if (c.addr_type == "IP6") {
+    c.type = AddressType::IP6;
+    if (!is_ipv6(addr) && !is_fqdn(addr)) return error(at + v.find(addr), "an IPv6 address or host name");
+  } else {
+    c.type = AddressType::Other;
+  }
+  return std::nullopt;
+}
+
+std::optional<SdpError> Parser::bandwidth(std::string_view v, std::size_t at, Bandwidth& b) const {
+  const std::size_t colon = v.find(':');
+  if (colon == std::string_view::npos || colon == 0) return error(at, "b=<bwtype>:<bandwidth>");
+  b.type = v.substr(0, colon);
+  auto value = ascii::parse_uint(v.substr(colon + 1), 0xFFFFFFFFull);
+  if (!value) return error(at + colon + 1, "a bandwidth number");
+  b.value = static_cast<std::uint32_t>(*value);
+  return std::nullopt;
+}
+
+std::optional<SdpError> Parser::media_line(std::string_view v, std::size_t at, Media& m) const {
+  std::string_view rest = v;
+  m.media = next_field(rest);
+  std::string_view port = next_field(rest);
+  m.proto = next_field(rest);
+  if (m.media.empty() || port.empty() || m.proto.empty() || rest.empty())
+    return error(at, "m=<media> <port> <proto> <fmt> ...");
+  if (const std::size_t slash = port.find('/'); slash != std::string_view::npos) {
+    auto count = ascii::parse_uint(port.substr(slash + 1), 65535);
+    if (!count || *count == 0) return error(at + m.media.size() + 1 + slash + 1, "a port count");
+    m.port_count = static_cast<std::uint16_t>(*count);
+    port = port.substr(0, slash);
+  }
+  auto p = ascii::parse_uint(port, 65535);
+  if (!p) return error(at + m.media.size() + 1, "a port from 0 to 65535");
+  m.port = static_cast<std::uint16_t>(*p);
+  while (!rest.empty()) {
+    std::string_view fmt = next_field(rest);
+    if (fmt.empty()) return error(at, "single spaces between media formats");
+    m.formats.push_back(fmt);
+  }
+  return std::nullopt;
+}
+
+Result<Session, SdpError> Parser::run() {
+  Session s;
+  s.raw = body_;
+  std::size_t pos = 0;
+  char expect_next = 'v';  // the type the grammar wants next at session level
+  bool seen_origin = false, seen_name = false, seen_timing = false;
+  Media* media = nullptr;
+  while (pos < body_.size()) {
+    ++line_no_;
+    const void* nl = std::memchr(body_.data() + pos, '\n', body_.size() - pos);
+    const std::size_t lf = nl ? static_cast<const char*>(nl) - body_.data() : body_.size();
+    std::size_t end = lf;
+    if (end > pos && body_[end - 1] == '\r') --end;
+    std::string_view line = body_.substr(pos, end - pos);
+    const std::size_t at = pos;
+    pos = lf + 1;
+    if (line.empty()) {
+      // A trailing empty line is harmless; one in the middle is not.
+      if (pos >= body_.size()) break;
+      return Unexpected{error(at, "a '<type>=<value>' line, not an empty line")};
+    }
+    if (line.size() < 2 || line[1] != '=' || !ascii::is_alpha(line[0]))
+      return Unexpected{error(at, "a '<type>=<value>' line")};
+    const char type = line[0];
+    const std::string_view v = line.substr(2);
+    const std::size_t vat = at + 2;
+    if (line_no_ == 1) {
+      if (type != 'v') return Unexpected{error(at, "'v=0' as the first line")};
+      auto ver = ascii::parse_uint(v, 0xFFFFFFFFull);
+      if (!ver || *ver != 0) return Unexpected{error(vat, "protocol version 0")};
+      expect_next = 'o';
+      continue;
+    }
+    if (type == 'm') {
+      if (!seen_origin || !seen_name || !seen_timing)
+        return Unexpected{error(at, "o=, s= and t= lines before the first m= line")};
+      Media& m = s.media.push_back(Media{});
+      if (auto e = media_line(v, vat, m)) return Unexpected{*e};
+      media = &m;
+      continue;
+    }
+    if (media) {
+      switch (type) {
+        case 'i': case 'k': break;
+        case 'c': {
+          Connection c;
+          if (auto e = connection(v, vat, c)) return Unexpected{*e};
+          media->connection = c;
+          break;
+        }
+        case 'b': {
+          Bandwidth b;
+          if (auto e = bandwidth(v, vat, b)) return Unexpected{*e};
+          media->bandwidths.push_back(b);
+          break;
+        }
+        case 'a': {
+          const std::size_t colon = v.find(':');
+          Attribute a{v.substr(0, colon), colon == std::string_view::npos ? std::string_view() : v.substr(colon + 1),
+                      colon != std::string_view::npos};
+          if (a.name.empty()) return Unexpected{error(vat, "an attribute name after 'a='")};
+          media->attributes.push_back(a);
+          break;
+        }
+        default:
+          return Unexpected{error(at, "a media-level line (i=, c=, b=, k=, a=) or the next m=")};
+      }
+      continue;
+    }
+    switch (type) {
+      case 'o': {
+        if (expect_next != 'o') return Unexpected{error(at, "exactly one o= line, second")};
+        std::string_view rest = v;
+        Origin& o = s.origin;
+        o.username = next_field(rest);
+        o.session_id = next_field(rest);
+        o.session_version = next_field(rest);
+        o.net_type = next_field(rest);
+        o.addr_type = next_field(rest);
+        o.address = next_field(rest);
+        if (o.address.empty() || !rest.empty())
+          return Unexpected{error(vat, "o=<username> <sess-id> <sess-version> <nettype> <addrtype> <address>")};
+        if (!ascii::all_of(o.session_id, ascii::kDigit) || !ascii::all_of(o.session_version, ascii::kDigit))
+          return Unexpected{error(vat, "numeric sess-id and sess-version in o=")};
+        seen_origin = true;
+        expect_next = 's';
+        break;
+      }
+      case 's':
+        if (expect_next != 's') return Unexpected{error(at, "the s= line right after o=")};
+        // RFC 4566 wants at least one character; RFC 5118 §4.8 sends "s=" and must be accepted.
+        s.session_name = v;
+        seen_name = true;
+        expect_next = 0;
+        break;
+      case 'i': case 'u': case 'e': case 'p': case 'z': case 'k': case 'r':
+        if (!seen_name) return Unexpected{error(at, "o= and s= before this line")};
+        break;
+      case 'c': {
+        if (!seen_name) return Unexpected{error(at, "o= and s= before c=")};
+        Connection c;
+        if (auto e = connection(v, vat, c)) return Unexpected{*e};
+        s.connection = c;
+        break;
+      }
+      case 'b': {
+        Bandwidth b;
+        if (auto e = bandwidth(v, vat, b)) return Unexpected{*e};
+        s.bandwidths.push_back(b);
+        break;
+      }
+      case 't': {
+        if (!seen_name) return Unexpected{error(at, "o= and s= before t=")};
+        std::string_view rest = v;
+        std::string_view start = next_field(rest);
+        std::string_view stop = next_field(rest);
+        if (!ascii::parse_uint(start, ~0ull) || !ascii::parse_uint(stop, ~0ull) || !rest.empty())
+          return Unexpected{error(vat, "t=<start-time> <stop-time>")};
+        if (!seen_timing) s.timing = v;
+        seen_timing = true;
+        break;
+      }
+      case 'a': {
+        const std::size_t colon = v.find(':');
+        Attribute a{v.substr(0, colon), colon == std::string_view::npos ? std::string_view() : v.substr(colon + 1),
+                    colon != std::string_view::npos};
+        if (a.name.empty()) return Unexpected{error(vat, "an attribute name after 'a='")};
+        s.attributes.push_back(a);
+        break;
+      }
+      default:
+        return Unexpected{error(at, "a known SDP line type (v o s i u e p c b t r z k a m)")};
+    }
+  }
+  if (line_no_ == 0) return Unexpected{error(0, "'v=0' (the body is empty)")};
+  if (!seen_origin) return Unexpected{error(body_.size(), "an o= line")};
+  if (!seen_name) return Unexpected{error(body_.size(), "an s= line")};
+  if (!seen_timing) return Unexpected{error(body_.size(), "a t= line")};
+  for (std::size_t i = 0; i < s.media.size(); ++i) {
+    if (!s.connection && !s.media[i].connection)
+      return Unexpected{SdpError{u32(body_.size()), line_no_, "a c= line at session level or in every m= section"}};
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string SdpError::describe() const {
+  return std::string("SDP line ") + std::to_string(line) + ": expected " + expected + " at body byte " +
+         std::to_string(offset);
+}
+
+std::string_view direction_name(Direction d) {
+  switch (d) {
+    case Direction::SendRecv: return "sendrecv";
+    case Direction::SendOnly: return "sendonly";
+    case Direction::RecvOnly: return "recvonly";
+    case Direction::Inactive: return "inactive";
+  }
+  return "sendrecv";
+}
+
+namespace {
+std::optional<Direction> direction_of(const Attribute& a) {
+  if (a.has_value) return std::nullopt;
+  if (a.name == "sendrecv") return Direction::SendRecv;
+  if (a.name == "sendonly") return Direction::SendOnly;
+  if (a.name == "recvonly") return Direction::RecvOnly;
+  if (a.name == "inactive") return Direction::Inactive;
+  return std::nullopt;
+}
+
+/// For "<pt> <rest>" attribute values: the rest when pt matches.
+std::optional<std::string_view> for_payload(std::string_view value, int pt) {
+  const std::size_t sp = value.find(' ');
+  auto n = ascii::parse_uint(value.substr(0, sp), 127);
+  if (!n || static_cast<int>(*n) != pt) return std::nullopt;
+  return sp == std::string_view::npos ? std::string_view() : ascii::trim_lws(value.substr(sp + 1));
+}
+}  // namespace
+
+const Attribute* Media::attribute(std::string_view name) const {
+  for (const Attribute& a : attributes) {
+    if (a.name == name) return &a;
+  }
+  return nullptr;
+}
+
+std::optional<RtpMap> Media::rtpmap(int pt) const {
+  for (const Attribute& a : attributes) {
+    if (a.name != "rtpmap") continue;
+    auto rest = for_payload(a.value, pt);
+    if (!rest) continue;
+    RtpMap map;
+    map.payload_type = pt;
+    std::string_view r = *rest;
+    const std::size_t slash = r.find('/');
+    map.encoding = r.substr(0, slash);
+    if (slash != std::string_view::npos) {
+      r = r.substr(slash + 1);
+      const std::size_t slash2 = r.find('/');
+      map.clock_rate = static_cast<std::uint32_t>(ascii::parse_uint(r.substr(0, slash2), 0xFFFFFFFFull).value_or(0));
+      if (slash2 != std::string_view::npos)
+        map.channels = static_cast<std::uint16_t>(ascii::parse_uint(r.substr(slash2 + 1), 255).value_or(1));
+    }
+    return map;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string_view> Media::fmtp(int pt) const {
+  for (const Attribute& a : attributes) {
+    if (a.name != "fmtp") continue;
+    if (auto rest = for_payload(a.value, pt)) return rest;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::uint32_t> Media::ptime() const {
+  const Attribute* a = attribute("ptime");
+  if (!a) return std::nullopt;
+  auto v = ascii::parse_uint(ascii::trim_lws(a->value), 0xFFFFFFFFull);
+  if (!v) return std::nullopt;
+  return static_cast<std::uint32_t>(*v);
+}
+
+bool Media::has_direction() const {
+  for (const Attribute& a : attributes) {
+    if (direction_of(a)) return true;
+  }
+  return false;
+}
+
+Direction Media::direction(Direction session_default) const {
+  for (const Attribute& a : attributes) {
+    if (auto d = direction_of(a)) return *d;
+  }
+  return session_default;
+}
+
+const Attribute* Session::attribute(std::string_view name) const {
+  for (const Attribute& a : attributes) {
+    if (a.name == name) return &a;
+  }
+  return nullptr;
+}
+
+Direction Session::direction() const {
+  for (const Attribute& a : attributes) {
+    if (auto d = direction_of(a)) return *d;
+  }
+  return Direction::SendRecv;
+}
+
+const Connection* Session::connection_for(std::size_t i) const {
+  if (i < media.size() && media[i].connection) return &*media[i].connection;
+  return connection ? &*connection : nullptr;
+}
+
+Result<Session, SdpError> parse(std::string_view body) { return Parser(body).run(); }
+
+// --- writer ----------------------------------------------------------------
+
+SdpWriter& SdpWriter::line(char type, std::string_view value) {
+  text_.push_back(type);
+  text_.push_back('=');
+  text_.append(value);
+  text_.append("\r\n");
+  return *this;
+}
+
+SdpWriter& SdpWriter::origin(std::string_view username, std::uint64_t session_id, std::uint64_t version,
+                             std::string_view address) {
+  const bool v6 = address.find(':') != std::string_view::npos;
+  return line('o', std::string(username) + " " + std::to_string(session_id) + " " + std::to_string(version) +
+                       (v6 ? " IN IP6 " : " IN IP4 ") + std::string(address));
+}
+
+SdpWriter& SdpWriter::session_name(std::string_view name) { return line('s', name.empty() ? "-" : name); }
+
+SdpWriter& SdpWriter::connection(std::string_view address) {
+  const bool v6 = address.find(':') != std::string_view::npos;
+  return line('c', std::string(v6 ? "IN IP6 " : "IN IP4 ") + std::string(address));
+}
+
+SdpWriter& SdpWriter::bandwidth(std::string_view type, std::uint32_t value) {
+  return line('b', std::string(type) + ":" + std::to_string(value));
+}
+
+SdpWriter& SdpWriter::timing(std::uint64_t start, std::uint64_t stop) {
+  return line('t', std::to_string(start) + " " + std::to_string(stop));
+}
+
+SdpWriter& SdpWriter::media(std::string_view media, std::uint16_t port, std::string_view proto,
+                            std::string_view formats) {
+  return line('m', std::string(media) + " " + std::to_string(port) + " " + std::string(proto) + " " +
+                       std::string(formats));
+}
+
+SdpWriter& SdpWriter::attribute(std::string_view name, std::string_view value) {
+  if (value.empty()) return line('a', name);
+  return line('a', std::string(name) + ":" + std::string(value));
+}
+
+}  // namespace imsflow::sdp

@@ -1,0 +1,145 @@
+#include "sip/header_id.hpp"
+
+#include <array>
+
+#include "util/ascii.hpp"
+
+namespace imsflow::sip {
+
+namespace {
+
+using G = HeaderGrammar;
+using H = HeaderId;
+
+// One row per HeaderId, in enum order (checked below).
+constexpr std::array<HeaderInfo, static_cast<std::size_t>(H::kCount)> kHeaders = {{
+    {H::Other, "", 0, G::Text, false},
+    {H::Accept, "Accept", 0, G::ParamValueList, false},
+    {H::AcceptContact, "Accept-Contact", 'a', G::ParamValueList, false},
+    {H::AcceptEncoding, "Accept-Encoding", 0, G::ParamValueList, false},
+    {H::AcceptLanguage, "Accept-Language", 0, G::ParamValueList, false},
+    {H::AlertInfo, "Alert-Info", 0, G::NameAddrList, false},
+    {H::Allow, "Allow", 0, G::TokenList, false},
+    {H::AllowEvents, "Allow-Events", 'u', G::TokenList, false},
+    {H::AuthenticationInfo, "Authentication-Info", 0, G::Text, true},
+    {H::Authorization, "Authorization", 0, G::Credentials, false},
+    {H::CallId, "Call-ID", 'i', G::CallId, true},
+    {H::CallInfo, "Call-Info", 0, G::NameAddrList, false},
+    {H::Contact, "Contact", 'm', G::NameAddrList, false},
+    {H::ContentDisposition, "Content-Disposition", 0, G::ParamValue, true},
+    {H::ContentEncoding, "Content-Encoding", 'e', G::TokenList, false},
+    {H::ContentLanguage, "Content-Language", 0, G::TokenList, false},
+    {H::ContentLength, "Content-Length", 'l', G::Number, true},
+    {H::ContentType, "Content-Type", 'c', G::ParamValue, true},
+    {H::CSeq, "CSeq", 0, G::CSeq, true},
+    {H::Date, "Date", 0, G::Date, true},
+    {H::ErrorInfo, "Error-Info", 0, G::NameAddrList, false},
+    {H::Event, "Event", 'o', G::ParamValue, true},
+    {H::Expires, "Expires", 0, G::Number, true},
+    {H::From, "From", 'f', G::NameAddr, true},
+    {H::Identity, "Identity", 'y', G::Text, false},
+    {H::InReplyTo, "In-Reply-To", 0, G::Text, false},
+    {H::MaxForwards, "Max-Forwards", 0, G::SmallNumber, true},
+    {H::MimeVersion, "MIME-Version", 0, G::Text, true},
+    {H::MinExpires, "Min-Expires", 0, G::Number, true},
+    {H::MinSE, "Min-SE", 0, G::ParamValue, true},
+    {H::Organization, "Organization", 0, G::Text, false},
+    {H::PAccessNetworkInfo, "P-Access-Network-Info", 0, G::ParamValueList, false},
+    {H::PAssertedIdentity, "P-Asserted-Identity", 0, G::NameAddrList, false},
+    {H::PAssertedService, "P-Asserted-Service", 0, G::ParamValueList, false},
+    {H::PAssociatedUri, "P-Associated-URI", 0, G::NameAddrList, false},
+    {H::PCalledPartyId, "P-Called-Party-ID", 0, G::NameAddr, true},
+    {H::PChargingFunctionAddresses, "P-Charging-Function-Addresses", 0, G::ParamValue, true},
+    {H::PChargingVector, "P-Charging-Vector", 0, G::ParamValue, true},
+    {H::PEarlyMedia, "P-Early-Media", 0, G::TokenList, false},
+    {H::PPreferredIdentity, "P-Preferred-Identity", 0, G::NameAddrList, false},
+    {H::PPreferredService, "P-Preferred-Service", 0, G::ParamValueList, false},
+    {H::PVisitedNetworkId, "P-Visited-Network-ID", 0, G::ParamValueList, false},
+    {H::Path, "Path", 0, G::NameAddrList, false},
+    {H::Priority, "Priority", 0, G::Text, true},
+    {H::Privacy, "Privacy", 0, G::Text, false},
+    {H::ProxyAuthenticate, "Proxy-Authenticate", 0, G::Credentials, false},
+    {H::ProxyAuthorization, "Proxy-Authorization", 0, G::Credentials, false},
+    {H::ProxyRequire, "Proxy-Require", 0, G::TokenList, false},
+    {H::RAck, "RAck", 0, G::RAck, true},
+    {H::Reason, "Reason", 0, G::ParamValueList, false},
+    {H::RecordRoute, "Record-Route", 0, G::NameAddrList, false},
+    {H::ReferTo, "Refer-To", 'r', G::NameAddr, true},
+    {H::ReferredBy, "Referred-By", 'b', G::NameAddr, true},
+    {H::RejectContact, "Reject-Contact", 'j', G::ParamValueList, false},
+    {H::ReplyTo, "Reply-To", 0, G::NameAddr, true},
+    {H::RequestDisposition, "Request-Disposition", 'd', G::TokenList, false},
+    {H::Require, "Require", 0, G::TokenList, false},
+    {H::RetryAfter, "Retry-After", 0, G::ParamValue, true},
+    {H::Route, "Route", 0, G::NameAddrList, false},
+    {H::RSeq, "RSeq", 0, G::Number, true},
+    {H::SecurityClient, "Security-Client", 0, G::ParamValueList, false},
+    {H::SecurityServer, "Security-Server", 0, G::ParamValueList, false},
+    {H::SecurityVerify, "Security-Verify", 0, G::ParamValueList, false},
+    {H::Server, "Server", 0, G::Text, false},
+    {H::ServiceRoute, "Service-Route", 0, G::NameAddrList, false},
+    {H::SessionExpires, "Session-Expires", 'x', G::ParamValue, true},
+    {H::Subject, "Subject", 's', G::Text, false},
+    {H::SubscriptionState, "Subscription-State", 0, G::ParamValue, true},
+    {H::Supported, "Supported", 'k', G::TokenList, false},
+    {H::Timestamp, "Timestamp", 0, G::Text, true},
+    {H::To, "To", 't', G::NameAddr, true},
+    {H::Unsupported, "Unsupported", 0, G::TokenList, false},
+    {H::UserAgent, "User-Agent", 0, G::Text, false},
+    {H::Via, "Via", 'v', G::Via, false},
+    {H::Warning, "Warning", 0, G::Warning, false},
+    {H::WwwAuthenticate, "WWW-Authenticate", 0, G::Credentials, false},
+}};
+
+constexpr bool table_in_enum_order() {
+  for (std::size_t i = 0; i < kHeaders.size(); ++i) {
+    if (static_cast<std::size_t>(kHeaders[i].id) != i) return false;
+  }
+  return true;
+}
+static_assert(table_in_enum_order(), "kHeaders rows must follow the HeaderId order");
+
+// Compact forms indexed by lower-case letter.
+constexpr std::array<HeaderId, 26> build_compact() {
+  std::array<HeaderId, 26> t{};
+  for (const auto& h : kHeaders) {
+    if (h.compact) t[h.compact - 'a'] = h.id;
+  }
+  return t;
+}
+constexpr std::array<HeaderId, 26> kCompact = build_compact();
+
+// Buckets by (lower-case first letter): a short list to compare against.
+struct Bucket {
+  std::array<HeaderId, 24> ids{};
+  std::uint8_t count = 0;
+};
+constexpr std::array<Bucket, 26> build_buckets() {
+  std::array<Bucket, 26> t{};
+  for (const auto& h : kHeaders) {
+    if (h.name.empty()) continue;
+    auto& b = t[ascii::to_lower(h.name[0]) - 'a'];
+    b.ids[b.count++] = h.id;
+  }
+  return t;
+}
+constexpr std::array<Bucket, 26> kBuckets = build_buckets();
+
+}  // namespace
+
+HeaderId header_id_from_name(std::string_view name) noexcept {
+  if (name.empty()) return HeaderId::Other;
+  const char first = ascii::to_lower(name[0]);
+  if (first < 'a' || first > 'z') return HeaderId::Other;
+  if (name.size() == 1) return kCompact[first - 'a'];
+  const Bucket& bucket = kBuckets[first - 'a'];
+  for (std::uint8_t i = 0; i < bucket.count; ++i) {
+    const HeaderInfo& h = kHeaders[static_cast<std::size_t>(bucket.ids[i])];
+    if (h.name.size() == name.size() && ascii::iequals(h.name, name)) return h.id;
+  }
+  return HeaderId::Other;
+}
+
+const HeaderInfo& header_info(HeaderId id) noexcept { return kHeaders[static_cast<std::size_t>(id)]; }
+
+}  // namespace imsflow::sip

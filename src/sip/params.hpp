@@ -1,0 +1,68 @@
+// Parameter lists: ";name=value;flag" after a URI or a header value. A Params
+// is a view of the already validated text; lookups scan it (lists are short,
+// and scanning costs less than building a table nobody reads).
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "sip/syntax.hpp"
+
+namespace imsflow::sip {
+
+struct Param {
+  std::string_view name;
+  std::string_view value;  // as written (quotes kept); empty for a flag
+  bool has_value = false;
+};
+
+class Params {
+ public:
+  constexpr Params() = default;
+  /// `raw` is a validated list, with or without a leading ';'.
+  explicit constexpr Params(std::string_view raw) : raw_(raw) {}
+
+  std::string_view raw() const { return raw_; }
+  bool empty() const { return raw_.empty(); }
+
+  /// The value of the first parameter named `name` (case-insensitive), quotes
+  /// kept; an empty view for a flag. nullopt when absent.
+  std::optional<std::string_view> get(std::string_view name) const;
+  bool has(std::string_view name) const { return get(name).has_value(); }
+
+  class Iterator {
+   public:
+    explicit Iterator(std::string_view rest) : rest_(rest) { next(); }
+    const Param& operator*() const { return current_; }
+    const Param* operator->() const { return &current_; }
+    Iterator& operator++() {
+      next();
+      return *this;
+    }
+    bool operator==(const Iterator& o) const { return done_ == o.done_ && (done_ || rest_.data() == o.rest_.data()); }
+
+   private:
+    void next();
+    std::string_view rest_;
+    Param current_{};
+    bool done_ = false;
+  };
+  Iterator begin() const { return Iterator(raw_); }
+  Iterator end() const { return Iterator(std::string_view()); }
+
+ private:
+  std::string_view raw_;
+};
+
+/// Removes the surrounding quotes of a quoted-string value, if any.
+constexpr std::string_view unquote(std::string_view v) {
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') return v.substr(1, v.size() - 2);
+  return v;
+}
+
+/// Parses `*(SEMI generic-param)` from the scanner's position (RFC 3261 §25.1:
+/// gen-value = token / host / quoted-string). Stops before anything that is not
+/// a ';' (after optional LWS). Empty names or values are errors.
+Parsed<Params> parse_header_params(Scanner& s);
+
+}  // namespace imsflow::sip
