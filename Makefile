@@ -42,7 +42,7 @@ bench: build
 # Long fuzz run: make fuzz FUZZ_SECONDS=600
 FUZZ_SECONDS ?= 600
 fuzz: build-fuzz
-	@for t in build-fuzz/fuzz_*; do \
+	@for t in build-fuzz/fuzz/fuzz_*; do \
 	  name=$$(basename $$t); mkdir -p fuzz/corpus-$$name; \
 	  echo "== $$name for $(FUZZ_SECONDS) s"; \
 	  $$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 fuzz/corpus-$$name fuzz/seeds || exit 1; \

@@ -157,6 +157,7 @@ MessageBuilder MessageBuilder::copy_of(const Message& m) {
       m.headers().empty() ? start_line_end : m.headers().back().offset + m.headers().back().length;
   b.separator_ = b.store(m.bytes().substr(last_field_end, headers_end - last_field_end));
   b.body_ = b.store(m.body());
+  b.ensure_content_length_ = false;
   return b;
 }
 
@@ -203,6 +204,7 @@ MessageBuilder& MessageBuilder::set_body(std::string_view content_type, std::str
   replace(HeaderId::ContentType, content_type);
   body_ = store(body);
   remove(HeaderId::ContentLength);
+  ensure_content_length_ = true;
   return *this;
 }
 
@@ -226,7 +228,7 @@ void MessageBuilder::serialize_to(std::string& out) const {
     }
     out.append(text(f.name)).append(": ").append(text(f.value)).append("\r\n");
   }
-  if (!has_length) {
+  if (!has_length && ensure_content_length_) {
     char digits[16];
     auto [end, ec] = std::to_chars(digits, digits + sizeof digits, body_.length);
     (void)ec;

@@ -83,6 +83,9 @@ class MessageBuilder {
   std::vector<Field> fields_;
   Span separator_;       // the empty line as written (copy_of), else CRLF
   Span body_;
+  // A new message always states its Content-Length; an unedited copy of one
+  // that had none (RFC 2543 style, over UDP) must stay as it was.
+  bool ensure_content_length_ = true;
 };
 
 }  // namespace imsflow::sip

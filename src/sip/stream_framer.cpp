@@ -33,22 +33,20 @@ bool StreamFramer::take_content_length(std::string_view buf, std::size_t line_st
 }
 
 StreamFrame StreamFramer::next(std::string_view buf) {
-  if (!in_message_) {
-    // Skip keep-alive CRLFs in front of a message.
-    while (skip_ < buf.size() && (buf[skip_] == '\r' || buf[skip_] == '\n')) ++skip_;
-    if (skip_ == buf.size()) {
-      // Only CRLFs so far: a complete double-CRLF ping is reported as such.
-      if (skip_ >= 4 || (skip_ >= 2 && buf.substr(skip_ - 2) == "\r\n")) {
-        StreamFrame f;
-        f.status = StreamFrame::Status::KeepAlive;
-        f.length = skip_;
-        reset();
-        return f;
-      }
-      return {};
+  if (scanned_ == 0) {
+    // CR/LF before a start line is a keep-alive (RFC 5626 §3.5.1, RFC 3261
+    // §7.5): report it on its own once it is complete, i.e. once a start line
+    // follows it or it ends in LF.
+    std::size_t run = 0;
+    while (run < buf.size() && (buf[run] == '\r' || buf[run] == '\n')) ++run;
+    if (run > 0) {
+      if (run == buf.size() && buf[run - 1] != '\n') return {};
+      StreamFrame f;
+      f.status = StreamFrame::Status::KeepAlive;
+      f.length = run;
+      return f;
     }
-    in_message_ = true;
-    scanned_ = line_start_ = skip_;
+    if (buf.empty()) return {};
   }
 
   if (body_start_ == 0) {
@@ -78,7 +76,7 @@ StreamFrame StreamFramer::next(std::string_view buf) {
       line_start_ = scanned_;
     }
     if (body_start_ == 0) {
-      if (scanned_ - skip_ > max_header_bytes_) return corrupt(skip_, "a header section within the size limit");
+      if (scanned_ > max_header_bytes_) return corrupt(0, "a header section within the size limit");
       return {};
     }
     if (!has_content_length_) return corrupt(body_start_, "a Content-Length header (mandatory on streams)");
@@ -89,7 +87,6 @@ StreamFrame StreamFramer::next(std::string_view buf) {
   StreamFrame f;
   f.status = StreamFrame::Status::Message;
   f.length = total;
-  f.skip = skip_;
   reset();
   return f;
 }

@@ -12,13 +12,12 @@ namespace imsflow::sip {
 struct StreamFrame {
   enum class Status : std::uint8_t {
     NeedMore,   // the next message is not complete yet; call again with more bytes
-    Message,    // bytes [skip, length) hold one whole message; consume `length`
-    KeepAlive,  // `length` bytes of CRLF keep-alive (RFC 5626 §3.5.1); consume them
+    Message,    // the first `length` bytes hold one whole message; consume them
+    KeepAlive,  // `length` bytes of CR/LF keep-alive (RFC 5626 §3.5.1); consume them
     Corrupt,    // the stream cannot be framed any more: close the connection
   };
   Status status = Status::NeedMore;
   std::size_t length = 0;  // bytes to consume from the front of the buffer
-  std::size_t skip = 0;    // leading CRLF bytes before the start line (Message only)
   std::size_t offset = 0;  // Corrupt: where the problem is
   const char* reason = ""; // Corrupt: why
 };
@@ -45,8 +44,6 @@ class StreamFramer {
 
   std::size_t max_header_bytes_;
   std::size_t max_body_bytes_;
-  std::size_t skip_ = 0;            // leading CRLF bytes
-  bool in_message_ = false;         // a start line has begun
   std::size_t scanned_ = 0;         // bytes examined so far
   std::size_t line_start_ = 0;      // start of the line being scanned
   bool start_line_checked_ = false;

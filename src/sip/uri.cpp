@@ -239,9 +239,11 @@ bool params_equal_per_3261(const Params& a, const Params& b) {
   // be present in both or neither.
   constexpr std::array<std::string_view, 4> kMustMatch = {"user", "ttl", "method", "maddr"};
   for (const Param& p : a) {
+    // A repeated name counts by its first occurrence on both sides.
+    auto mine = a.get(p.name);
     auto other = b.get(p.name);
     if (!other) continue;
-    if (!decoded_equal(p.value, *other, true)) return false;
+    if (!decoded_equal(*mine, *other, true)) return false;
   }
   for (std::string_view name : kMustMatch) {
     if (a.has(name) != b.has(name)) return false;
