@@ -32,7 +32,7 @@ test: build build-asan build-fuzz
 	@echo "== ASan+UBSan suite (build-asan)"
 	@cd build-asan && ctest --output-on-failure -j $(JOBS)
 	@echo "== fuzz smoke, 30 s per target (build-fuzz)"
-	@cd build-fuzz && ctest --output-on-failure
+	@cd build-fuzz && ctest --output-on-failure -j $(JOBS)
 	@echo "== release suite (build)"
 	@cd build && ctest --output-on-failure -j $(JOBS)
 

@@ -109,33 +109,57 @@ constexpr std::array<HeaderId, 26> build_compact() {
 }
 constexpr std::array<HeaderId, 26> kCompact = build_compact();
 
-// Buckets by (lower-case first letter): a short list to compare against.
-struct Bucket {
-  std::array<HeaderId, 24> ids{};
+// Candidates by (length, lower-case first letter): at most a few names share
+// a slot, so a lookup is one table index and one or two compares.
+constexpr std::size_t kMaxNameLength = 32;
+struct Slot {
+  std::array<HeaderId, 4> ids{};
   std::uint8_t count = 0;
 };
-constexpr std::array<Bucket, 26> build_buckets() {
-  std::array<Bucket, 26> t{};
+using SlotTable = std::array<std::array<Slot, 26>, kMaxNameLength>;
+constexpr SlotTable build_slots() {
+  SlotTable t{};
   for (const auto& h : kHeaders) {
     if (h.name.empty()) continue;
-    auto& b = t[ascii::to_lower(h.name[0]) - 'a'];
-    b.ids[b.count++] = h.id;
+    Slot& slot = t[h.name.size()][ascii::to_lower(h.name[0]) - 'a'];
+    slot.ids[slot.count++] = h.id;  // overflows the array (a compile error) if a slot gets crowded
   }
   return t;
 }
-constexpr std::array<Bucket, 26> kBuckets = build_buckets();
+constexpr SlotTable kSlots = build_slots();
+
+// Lower-case canonical names, for a compare that only ORs in the case bit.
+using LowerNames = std::array<std::array<char, kMaxNameLength>, kHeaders.size()>;
+constexpr LowerNames build_lower_names() {
+  LowerNames t{};
+  for (std::size_t i = 0; i < kHeaders.size(); ++i) {
+    for (std::size_t k = 0; k < kHeaders[i].name.size(); ++k) t[i][k] = ascii::to_lower(kHeaders[i].name[k]);
+  }
+  return t;
+}
+constexpr LowerNames kLowerNames = build_lower_names();
+
+// `name` holds token characters only (the parser checked), and for those
+// (c | 0x20) equals the lower-case letter exactly when c is that letter in
+// either case; '-' and digits already have the bit set.
+bool equals_lower(std::string_view name, const std::array<char, kMaxNameLength>& lower) {
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    if (static_cast<char>(name[i] | 0x20) != lower[i]) return false;
+  }
+  return true;
+}
 
 }  // namespace
 
 HeaderId header_id_from_name(std::string_view name) noexcept {
-  if (name.empty()) return HeaderId::Other;
+  if (name.empty() || name.size() >= kMaxNameLength) return HeaderId::Other;
   const char first = ascii::to_lower(name[0]);
   if (first < 'a' || first > 'z') return HeaderId::Other;
   if (name.size() == 1) return kCompact[first - 'a'];
-  const Bucket& bucket = kBuckets[first - 'a'];
-  for (std::uint8_t i = 0; i < bucket.count; ++i) {
-    const HeaderInfo& h = kHeaders[static_cast<std::size_t>(bucket.ids[i])];
-    if (h.name.size() == name.size() && ascii::iequals(h.name, name)) return h.id;
+  const Slot& slot = kSlots[name.size()][first - 'a'];
+  for (std::uint8_t i = 0; i < slot.count; ++i) {
+    const auto index = static_cast<std::size_t>(slot.ids[i]);
+    if (equals_lower(name, kLowerNames[index])) return slot.ids[i];
   }
   return HeaderId::Other;
 }

@@ -8,33 +8,36 @@ std::uint32_t u32(std::size_t v) { return static_cast<std::uint32_t>(v); }
 
 /// Reads an unbracketed addr-spec: it runs to LWS, ';' (header params) and,
 /// in lists, ','. RFC 3261 §20.10: a URI holding ',', ';' or '?' must be in <>.
-Parsed<Uri> read_addr_spec(Scanner& s, bool in_list) {
+std::optional<SyntaxError> read_addr_spec(Scanner& s, bool in_list, Uri& uri) {
   const std::size_t start = s.pos();
   while (!s.at_end()) {
     const char c = s.peek();
     if (ascii::is_lws(c) || c == ';' || (in_list && c == ',')) break;
-    if (c == '?') return Unexpected{s.error("'<' '>' around a URI that carries headers ('?')")};
-    if (c == '<' || c == '>' || c == '"') return Unexpected{s.error("a URI character (not '<', '>' or '\"')")};
+    if (c == '?') return s.error("'<' '>' around a URI that carries headers ('?')");
+    if (c == '<' || c == '>' || c == '"') return s.error("a URI character (not '<', '>' or '\"')");
     s.advance();
   }
-  if (s.pos() == start) return Unexpected{s.error("a URI")};
-  auto uri = parse_uri(s.slice(start));
-  if (!uri) return Unexpected{SyntaxError{u32(start + uri.error().offset), uri.error().expected}};
-  return uri;
+  if (s.pos() == start) return s.error("a URI");
+  if (auto e = parse_uri(s.slice(start), uri)) return SyntaxError{u32(start + e->offset), e->expected};
+  return std::nullopt;
 }
 
-Parsed<Uri> read_bracketed_uri(Scanner& s) {
+std::optional<SyntaxError> read_bracketed_uri(Scanner& s, Uri& uri) {
   // s is just past '<'. RFC 3261: no whitespace inside the brackets.
   const std::size_t start = s.pos();
-  while (!s.at_end() && s.peek() != '>') {
-    if (ascii::is_lws(s.peek())) return Unexpected{s.error("no whitespace inside '<' '>'")};
-    s.advance();
+  std::string_view rest = s.rest();
+  std::size_t i = 0;
+  while (i < rest.size() && rest[i] != '>') {
+    if (ascii::is_lws(rest[i])) {
+      s.advance(i);
+      return s.error("no whitespace inside '<' '>'");
+    }
+    ++i;
   }
-  if (s.at_end()) return Unexpected{SyntaxError{u32(start - 1), "a '>' closing this '<'"}};
-  auto uri = parse_uri(s.slice(start));
-  if (!uri) return Unexpected{SyntaxError{u32(start + uri.error().offset), uri.error().expected}};
-  s.advance();  // '>'
-  return uri;
+  if (i == rest.size()) return SyntaxError{u32(start - 1), "a '>' closing this '<'"};
+  if (auto e = parse_uri(rest.substr(0, i), uri)) return SyntaxError{u32(start + e->offset), e->expected};
+  s.advance(i + 1);
+  return std::nullopt;
 }
 
 /// Reads a method token for CSeq and RAck.
@@ -55,19 +58,22 @@ Parsed<std::uint32_t> read_u32(Scanner& s, const char* what) {
 
 }  // namespace
 
-Parsed<NameAddr> parse_name_addr(Scanner& s, bool in_list) {
-  NameAddr na;
+std::optional<SyntaxError> parse_name_addr(Scanner& s, bool in_list, NameAddr& na) {
+  const HeaderId header = na.header;
+  na = NameAddr{};
+  na.header = header;
   s.skip_lws();
   const std::size_t start = s.pos();
-  if (s.peek() == '"') {
+  if (s.peek() == '<') {
+    s.advance();
+    na.bracketed = true;
+  } else if (s.peek() == '"') {
     auto dn = s.quoted_string();
-    if (!dn) return Unexpected{dn.error()};
+    if (!dn) return dn.error();
     na.display_name = *dn;
     na.display_quoted = true;
     s.skip_lws();
-    if (!s.consume('<')) return Unexpected{s.error("'<' after the quoted display name")};
-    na.bracketed = true;
-  } else if (s.consume('<')) {
+    if (!s.consume('<')) return s.error("'<' after the quoted display name");
     na.bracketed = true;
   } else {
     // Either *(token LWS) '<' (a display name; RFC 4475 §3.1.1.6 tolerates no
@@ -88,75 +94,82 @@ Parsed<NameAddr> parse_name_addr(Scanner& s, bool in_list) {
     } else {
       const std::size_t stop = s.pos();
       s.set_pos(start);
-      auto uri = read_addr_spec(s, in_list);
-      if (!uri) {
+      if (auto e = read_addr_spec(s, in_list, na.uri)) {
         // A token run followed by something that is neither a URI nor '<' is a
         // display name with characters a display name may only have when quoted.
         if (tokens > 0 && stop < s.text().size() && s.text()[stop] != ':')
-          return Unexpected{SyntaxError{u32(stop), "a quoted display name (it has characters outside token) or '<'"}};
-        return Unexpected{uri.error()};
+          return SyntaxError{u32(stop), "a quoted display name (it has characters outside token) or '<'"};
+        return e;
       }
-      na.uri = *uri;
     }
   }
   if (na.bracketed) {
-    auto uri = read_bracketed_uri(s);
-    if (!uri) return Unexpected{uri.error()};
-    na.uri = *uri;
+    if (auto e = read_bracketed_uri(s, na.uri)) return e;
   }
-  auto params = parse_header_params(s);
-  if (!params) return Unexpected{params.error()};
-  na.params = *params;
+  if (auto e = parse_header_params(s, na.params, [](std::string_view, std::string_view) {})) return e;
   na.raw = s.slice(start);
+  return std::nullopt;
+}
+
+Parsed<NameAddr> parse_name_addr(Scanner& s, bool in_list) {
+  NameAddr na;
+  if (auto e = parse_name_addr(s, in_list, na)) return Unexpected{*e};
   return na;
 }
 
-Parsed<Via> parse_via(Scanner& s) {
-  Via via;
+std::optional<SyntaxError> parse_via(Scanner& s, Via& via) {
+  via = Via{};
   s.skip_lws();
   const std::size_t start = s.pos();
   via.protocol_name = s.token();
-  if (via.protocol_name.empty()) return Unexpected{s.error("a protocol name ('SIP')")};
-  if (!s.consume_separator('/')) return Unexpected{s.error("'/' after the protocol name")};
+  if (via.protocol_name.empty()) return s.error("a protocol name ('SIP')");
+  if (!s.consume_separator('/')) return s.error("'/' after the protocol name");
   via.protocol_version = s.token();
-  if (via.protocol_version.empty()) return Unexpected{s.error("a protocol version ('2.0')")};
-  if (!s.consume_separator('/')) return Unexpected{s.error("'/' after the protocol version")};
+  if (via.protocol_version.empty()) return s.error("a protocol version ('2.0')");
+  if (!s.consume_separator('/')) return s.error("'/' after the protocol version");
   via.transport = s.token();
-  if (via.transport.empty()) return Unexpected{s.error("a transport (UDP, TCP, TLS, SCTP …)")};
-  if (!s.skip_lws()) return Unexpected{s.error("whitespace before sent-by")};
+  if (via.transport.empty()) return s.error("a transport (UDP, TCP, TLS, SCTP …)");
+  if (!s.skip_lws()) return s.error("whitespace before sent-by");
   // sent-by = host [ COLON port ]
   const std::size_t host_start = s.pos();
   if (s.peek() == '[') {
     while (!s.at_end() && s.peek() != ']') s.advance();
-    if (!s.consume(']')) return Unexpected{SyntaxError{u32(host_start), "a ']' closing the IPv6 reference"}};
+    if (!s.consume(']')) return SyntaxError{u32(host_start), "a ']' closing the IPv6 reference"};
   } else {
     s.take_while(ascii::kHostname);
   }
   via.host = s.slice(host_start);
   auto kind = parse_host(via.host);
-  if (!kind) return Unexpected{SyntaxError{u32(host_start + kind.error().offset), kind.error().expected}};
+  if (!kind) return SyntaxError{u32(host_start + kind.error().offset), kind.error().expected};
   via.host_kind = *kind;
   if (s.consume_separator(':')) {
     const std::size_t port_start = s.pos();
     auto port = ascii::parse_uint(s.take_while(ascii::kDigit), 65535);
-    if (!port) return Unexpected{SyntaxError{u32(port_start), "a port number from 0 to 65535"}};
+    if (!port) return SyntaxError{u32(port_start), "a port number from 0 to 65535"};
     via.port = static_cast<std::uint16_t>(*port);
     via.has_port = true;
   }
-  auto params = parse_header_params(s);
-  if (!params) return Unexpected{params.error()};
-  via.params = *params;
-  if (auto branch = via.params.get("branch")) {
-    if (branch->empty()) return Unexpected{s.error("a value for the branch parameter")};
-    via.branch = *branch;
-  }
-  if (auto received = via.params.get("received"); received && !is_ip_address(*received)) {
-    return Unexpected{s.error("an IPv4 or IPv6 address in received")};
-  }
-  if (auto rport = via.params.get("rport"); rport && !rport->empty()) {
-    if (!ascii::parse_uint(*rport, 65535)) return Unexpected{s.error("a port number in rport")};
-  }
+  // The parameters a transaction needs are checked in the same pass.
+  std::optional<SyntaxError> bad;
+  auto e = parse_header_params(s, via.params, [&](std::string_view name, std::string_view value) {
+    if (bad) return;
+    if (name.size() == 6 && ascii::iequals(name, "branch")) {
+      if (via.branch.empty()) via.branch = value;
+    } else if (name.size() == 8 && ascii::iequals(name, "received")) {
+      if (!is_ip_address(value)) bad = s.error("an IPv4 or IPv6 address in received");
+    } else if (name.size() == 5 && ascii::iequals(name, "rport")) {
+      if (!value.empty() && !ascii::parse_uint(value, 65535)) bad = s.error("a port number in rport");
+    }
+  });
+  if (e) return e;
+  if (bad) return bad;
   via.raw = s.slice(start);
+  return std::nullopt;
+}
+
+Parsed<Via> parse_via(Scanner& s) {
+  Via via;
+  if (auto e = parse_via(s, via)) return Unexpected{*e};
   return via;
 }
 
@@ -198,37 +211,43 @@ Parsed<RAck> parse_rack(std::string_view value) {
   return r;
 }
 
-Parsed<ParamValue> parse_param_value(Scanner& s, bool stop_at_comma) {
-  ParamValue pv;
+std::optional<SyntaxError> parse_param_value(Scanner& s, bool stop_at_comma, ParamValue& pv) {
+  const HeaderId header = pv.header;
+  pv = ParamValue{};
+  pv.header = header;
   s.skip_lws();
   const std::size_t start = s.pos();
   if (s.peek() == '"') {
     auto q = s.quoted_string();
-    if (!q) return Unexpected{q.error()};
+    if (!q) return q.error();
   } else if (s.peek() == '<') {
     while (!s.at_end() && s.peek() != '>') s.advance();
-    if (!s.consume('>')) return Unexpected{SyntaxError{u32(start), "a '>' closing this '<'"}};
+    if (!s.consume('>')) return SyntaxError{u32(start), "a '>' closing this '<'"};
   } else {
-    // A run of non-separator characters; inner LWS is allowed (e.g. "SIP ;cause")
-    // only before the parameters, so stop at LWS and let params skip it.
+    // A run of non-separator characters; it stops at LWS, which the
+    // parameters (or the end) may follow ("SIP ;cause=200").
     while (!s.at_end()) {
       const char c = s.peek();
       if (c == ';' || ascii::is_lws(c) || (stop_at_comma && c == ',')) break;
       if (c == '"') {
         auto q = s.quoted_string();
-        if (!q) return Unexpected{q.error()};
+        if (!q) return q.error();
         continue;
       }
-      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) return Unexpected{s.error("no control characters in the value")};
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) return s.error("no control characters in the value");
       s.advance();
     }
   }
   pv.value = s.slice(start);
-  if (pv.value.empty()) return Unexpected{s.error("a value before the parameters")};
-  auto params = parse_header_params(s);
-  if (!params) return Unexpected{params.error()};
-  pv.params = *params;
+  if (pv.value.empty()) return s.error("a value before the parameters");
+  if (auto e = parse_header_params(s, pv.params, [](std::string_view, std::string_view) {})) return e;
   pv.raw = s.slice(start);
+  return std::nullopt;
+}
+
+Parsed<ParamValue> parse_param_value(Scanner& s, bool stop_at_comma) {
+  ParamValue pv;
+  if (auto e = parse_param_value(s, stop_at_comma, pv)) return Unexpected{*e};
   return pv;
 }
 
@@ -258,9 +277,7 @@ Parsed<ParamValue> parse_retry_after(std::string_view value) {
     if (!s.consume(')')) return Unexpected{SyntaxError{u32(open), "a ')' closing this comment"}};
     pv.comment = value.substr(open + 1, s.pos() - open - 2);
   }
-  auto params = parse_header_params(s);
-  if (!params) return Unexpected{params.error()};
-  pv.params = *params;
+  if (auto e = parse_header_params(s, pv.params, [](std::string_view, std::string_view) {})) return Unexpected{*e};
   s.skip_lws();
   if (!s.at_end()) return Unexpected{s.error("';' parameters or the end of Retry-After")};
   pv.raw = s.slice(start);

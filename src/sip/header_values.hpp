@@ -110,6 +110,11 @@ struct Credentials {
 /// unbracketed addr-spec stop at ','.
 Parsed<NameAddr> parse_name_addr(Scanner& s, bool in_list);
 Parsed<Via> parse_via(Scanner& s);
+/// Forms that fill `out` in place (the parser's tables) and return the error,
+/// if any. `out.header` is kept.
+std::optional<SyntaxError> parse_name_addr(Scanner& s, bool in_list, NameAddr& out);
+std::optional<SyntaxError> parse_via(Scanner& s, Via& out);
+std::optional<SyntaxError> parse_param_value(Scanner& s, bool stop_at_comma, ParamValue& out);
 Parsed<CSeq> parse_cseq(std::string_view value);
 Parsed<RAck> parse_rack(std::string_view value);
 /// value *(;param); `stop_at_comma` for list headers.

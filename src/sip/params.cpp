@@ -2,13 +2,6 @@
 
 namespace imsflow::sip {
 
-namespace {
-// Characters of a gen-value outside quotes: token, plus ':' '[' ']' so that
-// host values (IPv6 references, RFC 5118 §4.5 received=2001:db8::1) pass.
-constexpr std::uint16_t kGenValue = ascii::kToken;
-bool is_gen_value_char(char c) { return ascii::is(c, kGenValue) || c == ':' || c == '[' || c == ']'; }
-}  // namespace
-
 void Params::Iterator::next() {
   // Skip separators and whitespace; the text is known to be well formed.
   std::size_t i = 0;
@@ -52,37 +45,9 @@ std::optional<std::string_view> Params::get(std::string_view name) const {
 }
 
 Parsed<Params> parse_header_params(Scanner& s) {
-  std::size_t start = s.pos();
-  std::size_t end = start;
-  bool any = false;
-  while (true) {
-    const std::size_t before = s.pos();
-    s.skip_lws();
-    if (!s.consume(';')) {
-      s.set_pos(before);
-      break;
-    }
-    if (!any) {
-      start = s.pos() - 1;
-      any = true;
-    }
-    s.skip_lws();
-    if (s.token().empty()) return Unexpected{s.error("a parameter name after ';'")};
-    end = s.pos();
-    if (s.consume_separator('=')) {
-      if (s.peek() == '"') {
-        auto q = s.quoted_string();
-        if (!q) return Unexpected{q.error()};
-      } else {
-        const std::size_t v = s.pos();
-        while (!s.at_end() && is_gen_value_char(s.peek())) s.advance();
-        if (s.pos() == v) return Unexpected{s.error("a parameter value after '='")};
-      }
-      end = s.pos();
-    }
-  }
-  if (!any) return Params();
-  return Params(s.text().substr(start, end - start));
+  Params p;
+  if (auto e = parse_header_params(s, p, [](std::string_view, std::string_view) {})) return Unexpected{*e};
+  return p;
 }
 
 }  // namespace imsflow::sip

@@ -60,9 +60,59 @@ constexpr std::string_view unquote(std::string_view v) {
   return v;
 }
 
+namespace internal {
+inline bool is_gen_value_char(char c) {
+  // token, plus ':' '[' ']' so that host values pass (IPv6 references, and
+  // RFC 5118 §4.5's bare received=2001:db8::1).
+  return ascii::is_token(c) || c == ':' || c == '[' || c == ']';
+}
+}  // namespace internal
+
 /// Parses `*(SEMI generic-param)` from the scanner's position (RFC 3261 §25.1:
-/// gen-value = token / host / quoted-string). Stops before anything that is not
-/// a ';' (after optional LWS). Empty names or values are errors.
+/// gen-value = token / host / quoted-string) into `out`, calling
+/// `on_param(name, value)` for each (value empty for a flag, quotes kept).
+/// Stops before anything that is not a ';' (after optional LWS). Empty names
+/// or values are errors.
+template <class OnParam>
+std::optional<SyntaxError> parse_header_params(Scanner& s, Params& out, OnParam&& on_param) {
+  std::size_t start = s.pos();
+  std::size_t end = start;
+  bool any = false;
+  while (true) {
+    const std::size_t before = s.pos();
+    s.skip_lws();
+    if (!s.consume(';')) {
+      s.set_pos(before);
+      break;
+    }
+    if (!any) {
+      start = s.pos() - 1;
+      any = true;
+    }
+    s.skip_lws();
+    const std::string_view name = s.token();
+    if (name.empty()) return s.error("a parameter name after ';'");
+    end = s.pos();
+    std::string_view value;
+    if (s.consume_separator('=')) {
+      const std::size_t v = s.pos();
+      if (s.peek() == '"') {
+        auto q = s.quoted_string();
+        if (!q) return q.error();
+      } else {
+        while (!s.at_end() && internal::is_gen_value_char(s.peek())) s.advance();
+        if (s.pos() == v) return s.error("a parameter value after '='");
+      }
+      value = s.slice(v);
+      end = s.pos();
+    }
+    on_param(name, value);
+  }
+  out = any ? Params(s.text().substr(start, end - start)) : Params();
+  return std::nullopt;
+}
+
+/// The same without a visitor.
 Parsed<Params> parse_header_params(Scanner& s);
 
 }  // namespace imsflow::sip

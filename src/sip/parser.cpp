@@ -157,10 +157,8 @@ std::optional<ParseError> MessageParser::parse_value(HeaderField& f) {
       return std::nullopt;
     case HeaderGrammar::NameAddr: {
       Scanner s(f.value);
-      auto na = parse_name_addr(s, false);
-      if (!na) return at(na.error());
-      na->header = f.id;
-      msg_.name_addrs_.push_back(*na);
+      NameAddr& na = msg_.name_addrs_.push_back(NameAddr{f.id});
+      if (auto e = parse_name_addr(s, false, na)) return at(*e);
       return finish(s);
     }
     case HeaderGrammar::NameAddrList: {
@@ -174,11 +172,7 @@ std::optional<ParseError> MessageParser::parse_value(HeaderField& f) {
       }
       Scanner s(f.value);
       auto err = parse_comma_list(s, false, [&](Scanner& sc) -> std::optional<SyntaxError> {
-        auto na = parse_name_addr(sc, true);
-        if (!na) return na.error();
-        na->header = f.id;
-        msg_.name_addrs_.push_back(*na);
-        return std::nullopt;
+        return parse_name_addr(sc, true, msg_.name_addrs_.push_back(NameAddr{f.id}));
       });
       if (err) return at(*err);
       return std::nullopt;
@@ -186,10 +180,7 @@ std::optional<ParseError> MessageParser::parse_value(HeaderField& f) {
     case HeaderGrammar::Via: {
       Scanner s(f.value);
       auto err = parse_comma_list(s, false, [&](Scanner& sc) -> std::optional<SyntaxError> {
-        auto via = parse_via(sc);
-        if (!via) return via.error();
-        msg_.vias_.push_back(*via);
-        return std::nullopt;
+        return parse_via(sc, msg_.vias_.push_back(Via{}));
       });
       if (err) return at(*err);
       return std::nullopt;
@@ -214,19 +205,17 @@ std::optional<ParseError> MessageParser::parse_value(HeaderField& f) {
         return std::nullopt;
       }
       Scanner s(f.value);
-      auto pv = parse_param_value(s, false);
-      if (!pv) return at(pv.error());
-      pv->header = f.id;
+      ParamValue& pv = msg_.param_values_.push_back(ParamValue{f.id});
+      if (auto e = parse_param_value(s, false, pv)) return at(*e);
       if (f.id == HeaderId::SessionExpires || f.id == HeaderId::MinSE) {
-        if (!ascii::parse_uint(pv->value, 0xFFFFFFFFull)) return at(SyntaxError{0, "delta-seconds (a number of seconds)"});
+        if (!ascii::parse_uint(pv.value, 0xFFFFFFFFull)) return at(SyntaxError{0, "delta-seconds (a number of seconds)"});
       } else if (f.id == HeaderId::ContentType) {
-        const std::size_t slash = pv->value.find('/');
-        if (slash == std::string_view::npos || slash == 0 || slash + 1 == pv->value.size() ||
-            !ascii::all_of(pv->value.substr(0, slash), ascii::kToken) ||
-            !ascii::all_of(pv->value.substr(slash + 1), ascii::kToken))
+        const std::size_t slash = pv.value.find('/');
+        if (slash == std::string_view::npos || slash == 0 || slash + 1 == pv.value.size() ||
+            !ascii::all_of(pv.value.substr(0, slash), ascii::kToken) ||
+            !ascii::all_of(pv.value.substr(slash + 1), ascii::kToken))
           return at(SyntaxError{0, "a media type 'type/subtype'"});
       }
-      msg_.param_values_.push_back(*pv);
       return finish(s);
     }
     case HeaderGrammar::ParamValueList: {
@@ -235,11 +224,7 @@ std::optional<ParseError> MessageParser::parse_value(HeaderField& f) {
       const bool may_be_empty =
           f.id == HeaderId::Accept || f.id == HeaderId::AcceptEncoding || f.id == HeaderId::AcceptLanguage;
       auto err = parse_comma_list(s, may_be_empty, [&](Scanner& sc) -> std::optional<SyntaxError> {
-        auto pv = parse_param_value(sc, true);
-        if (!pv) return pv.error();
-        pv->header = f.id;
-        msg_.param_values_.push_back(*pv);
-        return std::nullopt;
+        return parse_param_value(sc, true, msg_.param_values_.push_back(ParamValue{f.id}));
       });
       if (err) return at(*err);
       return std::nullopt;
@@ -447,7 +432,7 @@ std::string ParseError::describe() const {
   }
   if (code == ParseErrorCode::BodyTruncated) {
     out.append("declares " + std::to_string(declared) + " body bytes but only " + std::to_string(available) +
-               " follow the header section (header at byte " + std::to_string(offset) + ")");
+               " follow the header section (Content-Length is at byte " + std::to_string(offset) + ")");
     return out;
   }
   out.append("expected ");

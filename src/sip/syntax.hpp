@@ -75,6 +75,10 @@ class Scanner {
     const std::size_t start = pos_;
     while (pos_ < text_.size()) {
       const char c = text_[pos_];
+      if (ascii::is(c, ascii::kQdText)) {  // the common case: plain printable ASCII
+        ++pos_;
+        continue;
+      }
       if (c == '"') {
         std::string_view inner = text_.substr(start, pos_ - start);
         ++pos_;

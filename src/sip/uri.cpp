@@ -1,6 +1,8 @@
 #include "sip/uri.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cstring>
 
 namespace imsflow::sip {
 
@@ -17,32 +19,30 @@ using ascii::kUserExtra;
 std::size_t find_bad_escaped(std::string_view s, std::uint16_t allowed) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     const char c = s[i];
-    if (c == '%') {
-      if (i + 2 >= s.size()) return i;
-      if (!ascii::is_hex(s[i + 1]) || !ascii::is_hex(s[i + 2])) return i;
-      i += 2;
-      continue;
-    }
-    if (!ascii::is(c, allowed)) return i;
+    if (ascii::is(c, allowed)) continue;
+    if (c != '%' || i + 2 >= s.size() || !ascii::is_hex(s[i + 1]) || !ascii::is_hex(s[i + 2])) return i;
+    i += 2;
   }
   return std::string_view::npos;
 }
 
 bool valid_ipv4(std::string_view s) {
+  if (s.size() < 7 || s.size() > 15) return false;
   int parts = 0;
-  std::size_t i = 0;
-  while (i <= s.size()) {
-    std::size_t j = i;
-    while (j < s.size() && ascii::is_digit(s[j])) ++j;
-    if (j == i || j - i > 3) return false;
-    auto v = ascii::parse_uint(s.substr(i, j - i), 255);
-    if (!v) return false;
-    ++parts;
-    if (j == s.size()) break;
-    if (s[j] != '.') return false;
-    i = j + 1;
+  unsigned value = 0;
+  int digits = 0;
+  for (char c : s) {
+    if (c == '.') {
+      if (digits == 0 || ++parts > 3) return false;
+      value = 0;
+      digits = 0;
+      continue;
+    }
+    if (!ascii::is_digit(c) || ++digits > 3) return false;
+    value = value * 10 + static_cast<unsigned>(c - '0');
+    if (value > 255) return false;
   }
-  return parts == 4;
+  return parts == 3 && digits > 0;
 }
 
 // RFC 5118 §4.10: tolerate the RFC 3261 ABNF's three-colon form, so the check
@@ -60,91 +60,86 @@ bool valid_ipv6(std::string_view s) {
   return colons >= 2 && colons <= 8;
 }
 
-bool valid_hostname(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (!ascii::is(c, ascii::kHostname)) return false;
-  }
-  return s.front() != '.' && s.front() != '-';
-}
-
-/// Splits "host[:port]" where host may be a bracketed IPv6 reference.
-struct HostPort {
-  std::string_view host;
-  HostKind kind = HostKind::None;
-  std::uint16_t port = 0;
-  bool has_port = false;
-};
-
-Parsed<HostPort> parse_hostport(std::string_view s) {
-  HostPort hp;
+/// Parses "host[:port]" (host may be a bracketed IPv6 reference) into uri.
+std::optional<SyntaxError> parse_hostport(std::string_view s, std::size_t at, Uri& uri) {
+  auto fail = [at](std::size_t off, const char* what) { return SyntaxError{static_cast<std::uint32_t>(at + off), what}; };
   std::size_t host_end;
   if (!s.empty() && s[0] == '[') {
     host_end = s.find(']');
-    if (host_end == std::string_view::npos) return Unexpected{SyntaxError{0, "a ']' closing the IPv6 reference"}};
+    if (host_end == std::string_view::npos) return fail(0, "a ']' closing the IPv6 reference");
     ++host_end;
   } else {
-    host_end = s.find(':');
-    if (host_end == std::string_view::npos) host_end = s.size();
+    host_end = 0;
+    while (host_end < s.size() && s[host_end] != ':') ++host_end;
   }
-  hp.host = s.substr(0, host_end);
-  auto kind = parse_host(hp.host);
-  if (!kind) return Unexpected{kind.error()};
-  hp.kind = *kind;
+  uri.host = s.substr(0, host_end);
+  auto kind = parse_host(uri.host);
+  if (!kind) return fail(kind.error().offset, kind.error().expected);
+  uri.host_kind = *kind;
   if (host_end < s.size()) {
-    if (s[host_end] != ':') return Unexpected{SyntaxError{static_cast<std::uint32_t>(host_end), "':' and a port after the host"}};
     auto port = ascii::parse_uint(s.substr(host_end + 1), 65535);
-    if (!port) return Unexpected{SyntaxError{static_cast<std::uint32_t>(host_end + 1), "a port number from 0 to 65535"}};
-    hp.port = static_cast<std::uint16_t>(*port);
-    hp.has_port = true;
+    if (!port) return fail(host_end + 1, "a port number from 0 to 65535");
+    uri.port = static_cast<std::uint16_t>(*port);
+    uri.has_port = true;
   }
-  return hp;
+  return std::nullopt;
 }
 
 /// Validates ";name[=value]" URI parameters (RFC 3261 §19.1.1: paramchar).
 std::size_t find_bad_uri_params(std::string_view s) {
+  constexpr std::uint16_t kParamChar = ascii::kUnreserved | ascii::kParamExtra;
   // s starts with ';'
   std::size_t i = 0;
   while (i < s.size()) {
-    if (s[i] != ';') return i;
-    ++i;
+    ++i;  // ';'
     const std::size_t name_start = i;
     while (i < s.size() && s[i] != ';' && s[i] != '=') ++i;
     if (i == name_start) return name_start;
-    if (auto bad = find_bad_escaped(s.substr(name_start, i - name_start), kUnreserved | kParamExtra);
-        bad != std::string_view::npos)
+    if (auto bad = find_bad_escaped(s.substr(name_start, i - name_start), kParamChar); bad != std::string_view::npos)
       return name_start + bad;
     if (i < s.size() && s[i] == '=') {
       const std::size_t value_start = ++i;
       while (i < s.size() && s[i] != ';') ++i;
       if (i == value_start) return value_start;
-      if (auto bad = find_bad_escaped(s.substr(value_start, i - value_start), kUnreserved | kParamExtra);
-          bad != std::string_view::npos)
+      if (auto bad = find_bad_escaped(s.substr(value_start, i - value_start), kParamChar); bad != std::string_view::npos)
         return value_start + bad;
     }
   }
   return std::string_view::npos;
 }
 
-Parsed<Uri> parse_sip_uri(std::string_view text, Uri uri, std::size_t rest_at) {
+std::optional<SyntaxError> parse_sip_uri(std::string_view text, std::size_t rest_at, Uri& uri) {
   std::string_view rest = text.substr(rest_at);
   auto at = [rest_at](std::size_t off, const char* what) {
-    return Unexpected{SyntaxError{static_cast<std::uint32_t>(rest_at + off), what}};
+    return SyntaxError{static_cast<std::uint32_t>(rest_at + off), what};
   };
   // Userinfo ends at the first '@': '@' is not allowed unescaped after it.
   std::size_t host_start = 0;
-  if (const std::size_t amp = rest.find('@'); amp != std::string_view::npos) {
-    std::string_view userinfo = rest.substr(0, amp);
-    const std::size_t colon = userinfo.find(':');
-    uri.user = userinfo.substr(0, colon);
-    if (uri.user.empty()) return at(0, "a user name before '@'");
-    if (auto bad = find_bad_escaped(uri.user, kUnreserved | kUserExtra); bad != std::string_view::npos)
-      return at(bad, "user-part characters (unreserved, escaped, or & = + $ , ; ? /)");
-    if (colon != std::string_view::npos) {
-      uri.password = userinfo.substr(colon + 1);
-      if (auto bad = find_bad_escaped(uri.password, kUnreserved | kPasswordExtra); bad != std::string_view::npos)
-        return at(colon + 1 + bad, "password characters (unreserved, escaped, or & = + $ ,)");
+  if (const void* amp_ptr = std::memchr(rest.data(), '@', rest.size())) {
+    const std::size_t amp = static_cast<const char*>(amp_ptr) - rest.data();
+    // One pass over the userinfo: user chars, then after ':' password chars.
+    constexpr std::uint16_t kUser = ascii::kUnreserved | ascii::kUserExtra;
+    constexpr std::uint16_t kPassword = ascii::kUnreserved | ascii::kPasswordExtra;
+    std::uint16_t allowed = kUser;
+    std::size_t colon = std::string_view::npos;
+    for (std::size_t i = 0; i < amp; ++i) {
+      const char c = rest[i];
+      if (ascii::is(c, allowed)) continue;
+      if (c == ':' && colon == std::string_view::npos) {
+        colon = i;
+        allowed = kPassword;
+        continue;
+      }
+      if (c == '%' && i + 2 < amp && ascii::is_hex(rest[i + 1]) && ascii::is_hex(rest[i + 2])) {
+        i += 2;
+        continue;
+      }
+      return at(i, colon == std::string_view::npos ? "user-part characters (unreserved, escaped, or & = + $ , ; ? /)"
+                                                   : "password characters (unreserved, escaped, or & = + $ ,)");
     }
+    uri.user = rest.substr(0, std::min(colon, amp));
+    if (uri.user.empty()) return at(0, "a user name before '@'");
+    if (colon != std::string_view::npos) uri.password = rest.substr(colon + 1, amp - colon - 1);
     host_start = amp + 1;
   }
   // hostport runs to ';' or '?' (outside an IPv6 reference).
@@ -154,15 +149,10 @@ Parsed<Uri> parse_sip_uri(std::string_view text, Uri uri, std::size_t rest_at) {
     i = close == std::string_view::npos ? rest.size() : close + 1;
   }
   while (i < rest.size() && rest[i] != ';' && rest[i] != '?') ++i;
-  auto hp = parse_hostport(rest.substr(host_start, i - host_start));
-  if (!hp) return at(host_start + hp.error().offset, hp.error().expected);
-  uri.host = hp->host;
-  uri.host_kind = hp->kind;
-  uri.port = hp->port;
-  uri.has_port = hp->has_port;
+  if (auto e = parse_hostport(rest.substr(host_start, i - host_start), rest_at + host_start, uri)) return e;
   if (i < rest.size() && rest[i] == ';') {
-    std::size_t params_end = rest.find('?', i);
-    if (params_end == std::string_view::npos) params_end = rest.size();
+    std::size_t params_end = i;
+    while (params_end < rest.size() && rest[params_end] != '?') ++params_end;
     std::string_view params = rest.substr(i, params_end - i);
     if (auto bad = find_bad_uri_params(params); bad != std::string_view::npos)
       return at(i + bad, "a URI parameter ';name[=value]' of paramchars");
@@ -181,30 +171,31 @@ Parsed<Uri> parse_sip_uri(std::string_view text, Uri uri, std::size_t rest_at) {
         k += 2;
         continue;
       }
-      if (!ascii::is(c, kUnreserved | kHeaderExtra)) return at(i + 1 + k, "URI header characters (hnv-unreserved, unreserved or escaped)");
+      if (!ascii::is(c, ascii::kUnreserved | ascii::kHeaderExtra))
+        return at(i + 1 + k, "URI header characters (hnv-unreserved, unreserved or escaped)");
     }
   }
-  return uri;
+  return std::nullopt;
 }
 
-Parsed<Uri> parse_tel_uri(std::string_view text, Uri uri, std::size_t rest_at) {
+std::optional<SyntaxError> parse_tel_uri(std::string_view text, std::size_t rest_at, Uri& uri) {
   std::string_view rest = text.substr(rest_at);
   std::size_t semi = rest.find(';');
   uri.user = rest.substr(0, semi);
-  if (uri.user.empty()) return Unexpected{SyntaxError{static_cast<std::uint32_t>(rest_at), "a telephone number after 'tel:'"}};
+  if (uri.user.empty()) return SyntaxError{static_cast<std::uint32_t>(rest_at), "a telephone number after 'tel:'"};
   for (std::size_t i = 0; i < uri.user.size(); ++i) {
     const char c = uri.user[i];
     if (!(ascii::is_hex(c) || c == '*' || c == '#' || c == '+' || c == '-' || c == '.' || c == '(' || c == ')' ||
           c == 'p' || c == 'P' || c == 'w' || c == 'W'))
-      return Unexpected{SyntaxError{static_cast<std::uint32_t>(rest_at + i), "digits or visual separators in the telephone number"}};
+      return SyntaxError{static_cast<std::uint32_t>(rest_at + i), "digits or visual separators in the telephone number"};
   }
   if (semi != std::string_view::npos) {
     std::string_view params = rest.substr(semi);
     if (auto bad = find_bad_uri_params(params); bad != std::string_view::npos)
-      return Unexpected{SyntaxError{static_cast<std::uint32_t>(rest_at + semi + bad), "a tel URI parameter ';name[=value]'"}};
+      return SyntaxError{static_cast<std::uint32_t>(rest_at + semi + bad), "a tel URI parameter ';name[=value]'"};
     uri.params = Params(params);
   }
-  return uri;
+  return std::nullopt;
 }
 
 // --- comparison helpers ---------------------------------------------------
@@ -304,45 +295,56 @@ Parsed<HostKind> parse_host(std::string_view host) {
       return Unexpected{SyntaxError{0, "a valid IPv6 reference '[...]'"}};
     return HostKind::IPv6;
   }
-  if (valid_ipv4(host)) return HostKind::IPv4;
-  if (!valid_hostname(host)) {
-    for (std::size_t i = 0; i < host.size(); ++i) {
-      if (!ascii::is(host[i], ascii::kHostname)) return Unexpected{SyntaxError{static_cast<std::uint32_t>(i), "hostname characters (letters, digits, '-', '.')"}};
-    }
-    return Unexpected{SyntaxError{0, "a hostname that starts with a letter or digit"}};
+  // One pass: hostname characters, and whether it is all digits and dots.
+  bool numeric = true;
+  for (std::size_t i = 0; i < host.size(); ++i) {
+    const char c = host[i];
+    if (!ascii::is(c, ascii::kHostname))
+      return Unexpected{SyntaxError{static_cast<std::uint32_t>(i), "hostname characters (letters, digits, '-', '.')"}};
+    numeric &= ascii::is(c, ascii::kIpv4);
   }
+  if (numeric && valid_ipv4(host)) return HostKind::IPv4;
+  if (host.front() == '.' || host.front() == '-')
+    return Unexpected{SyntaxError{0, "a hostname that starts with a letter or digit"}};
   return HostKind::Name;
 }
 
-Parsed<Uri> parse_uri(std::string_view text) {
-  Uri uri;
+std::optional<SyntaxError> parse_uri(std::string_view text, Uri& uri) {
+  uri = Uri{};
   uri.raw = text;
   std::size_t i = 0;
-  if (text.empty() || !ascii::is_alpha(text[0])) return Unexpected{SyntaxError{0, "a URI scheme (a letter first)"}};
+  if (text.empty() || !ascii::is_alpha(text[0])) return SyntaxError{0, "a URI scheme (a letter first)"};
   while (i < text.size() && (ascii::is_alpha(text[i]) || ascii::is_digit(text[i]) || text[i] == '+' ||
                              text[i] == '-' || text[i] == '.'))
     ++i;
-  if (i >= text.size() || text[i] != ':') return Unexpected{SyntaxError{static_cast<std::uint32_t>(i), "':' after the URI scheme"}};
+  if (i >= text.size() || text[i] != ':') return SyntaxError{static_cast<std::uint32_t>(i), "':' after the URI scheme"};
   uri.scheme = text.substr(0, i);
   ++i;
   if (ascii::iequals(uri.scheme, "sip")) {
     uri.kind = UriScheme::Sip;
-    return parse_sip_uri(text, uri, i);
+    return parse_sip_uri(text, i, uri);
   }
   if (ascii::iequals(uri.scheme, "sips")) {
     uri.kind = UriScheme::Sips;
-    return parse_sip_uri(text, uri, i);
+    return parse_sip_uri(text, i, uri);
   }
   if (ascii::iequals(uri.scheme, "tel")) {
     uri.kind = UriScheme::Tel;
-    return parse_tel_uri(text, uri, i);
+    return parse_tel_uri(text, i, uri);
   }
   uri.kind = UriScheme::Other;
   uri.opaque = text.substr(i);
-  if (uri.opaque.empty()) return Unexpected{SyntaxError{static_cast<std::uint32_t>(i), "something after the URI scheme"}};
+  if (uri.opaque.empty()) return SyntaxError{static_cast<std::uint32_t>(i), "something after the URI scheme"};
   for (std::size_t k = i; k < text.size(); ++k) {
-    if (!ascii::is(text[k], ascii::kUriAny)) return Unexpected{SyntaxError{static_cast<std::uint32_t>(k), "URI characters (no spaces, quotes or angle brackets)"}};
+    if (!ascii::is(text[k], ascii::kUriAny))
+      return SyntaxError{static_cast<std::uint32_t>(k), "URI characters (no spaces, quotes or angle brackets)"};
   }
+  return std::nullopt;
+}
+
+Parsed<Uri> parse_uri(std::string_view text) {
+  Uri uri;
+  if (auto e = parse_uri(text, uri)) return Unexpected{*e};
   return uri;
 }
 

@@ -41,6 +41,8 @@ struct Uri {
 /// Parses a complete URI. `text` must be exactly the URI (the caller has
 /// delimited it). Errors carry offsets relative to `text`.
 Parsed<Uri> parse_uri(std::string_view text);
+/// The same, filling `out` (no copy of the result); nullopt on success.
+std::optional<SyntaxError> parse_uri(std::string_view text, Uri& out);
 
 /// Parses a host (hostname, IPv4, or bracketed IPv6 reference). Returns its kind.
 Parsed<HostKind> parse_host(std::string_view host);

@@ -24,6 +24,8 @@ enum CharClass : std::uint16_t {
   kSpace = 1 << 11,      // SP HT
   kLws = 1 << 12,        // SP HT CR LF (folded whitespace inside a header value)
   kUriAny = 1 << 13,     // any byte allowed in an absolute URI (reserved/unreserved/escaped)
+  kQdText = 1 << 14,     // printable ASCII inside a quoted string that needs no care: not '"' or '\\'
+  kIpv4 = 1 << 15,       // digits and '.'
 };
 
 namespace internal {
@@ -51,6 +53,11 @@ constexpr std::array<std::uint16_t, 256> build_table() {
   add(" \t", kSpace | kLws);
   add("\r\n", kLws);
   add(";/?:@&=+$,%#[]", kUriAny);
+  for (int c = 0x20; c < 0x7F; ++c) t[c] |= kQdText;
+  t['"'] &= static_cast<std::uint16_t>(~kQdText);
+  t['\\'] &= static_cast<std::uint16_t>(~kQdText);
+  t['\t'] |= kQdText;
+  add("0123456789.", kIpv4);
   return t;
 }
 inline constexpr std::array<std::uint16_t, 256> kTable = build_table();

@@ -42,7 +42,8 @@ Message must_parse(std::string text, ParseMode mode = ParseMode::Datagram) {
   return m;
 }
 
-ParseError must_fail(const std::string& bytes, ParseMode mode = ParseMode::Datagram) {
+ParseError must_fail(std::string text, ParseMode mode = ParseMode::Datagram) {
+  const std::string& bytes = keep(std::move(text));  // the error's header name points into it
   Message m;
   auto r = parse(bytes, m, mode);
   EXPECT_FALSE(r.has_value()) << bytes.substr(0, 80);

@@ -146,8 +146,9 @@ TEST(Torture, Rfc5118LfArchiveFormsGetAPreciseVerdict) {
     if (!e.is_regular_file()) continue;
     const std::string name = e.path().stem().string();
     SCOPED_TRACE(name);
+    const std::string bytes = test::read_file(e.path());
     Message m;
-    auto r = parse(test::read_file(e.path()), m);
+    auto r = parse(bytes, m);
     if (auto it = broken.find(name); it != broken.end()) {
       ASSERT_FALSE(r);
       EXPECT_EQ(r.error().code, it->second);
