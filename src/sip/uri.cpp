@@ -242,33 +242,33 @@ bool params_equal_per_3261(const Params& a, const Params& b) {
   return true;
 }
 
+/// Calls visit(name, value) for each "name=value" of a URI's headers part.
+template <class Visit>
+bool each_uri_header(std::string_view headers, Visit&& visit) {
+  std::size_t i = 0;
+  while (i < headers.size()) {
+    std::size_t amp = headers.find('&', i);
+    if (amp == std::string_view::npos) amp = headers.size();
+    std::string_view item = headers.substr(i, amp - i);
+    const std::size_t eq = item.find('=');
+    if (!visit(item.substr(0, eq), eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1)))
+      return false;
+    i = amp + 1;
+  }
+  return true;
+}
+
 bool uri_headers_equal(std::string_view a, std::string_view b) {
   // Every header of each must appear in the other with an equal value.
   auto contains_all = [](std::string_view x, std::string_view y) {
-    std::size_t i = 0;
-    while (i < x.size()) {
-      std::size_t amp = x.find('&', i);
-      if (amp == std::string_view::npos) amp = x.size();
-      std::string_view item = x.substr(i, amp - i);
-      const std::size_t eq = item.find('=');
-      std::string_view name = item.substr(0, eq);
-      std::string_view value = eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1);
+    return each_uri_header(x, [y](std::string_view name, std::string_view value) {
       bool found = false;
-      std::size_t k = 0;
-      while (k < y.size() && !found) {
-        std::size_t amp2 = y.find('&', k);
-        if (amp2 == std::string_view::npos) amp2 = y.size();
-        std::string_view item2 = y.substr(k, amp2 - k);
-        const std::size_t eq2 = item2.find('=');
-        std::string_view name2 = item2.substr(0, eq2);
-        std::string_view value2 = eq2 == std::string_view::npos ? std::string_view() : item2.substr(eq2 + 1);
+      each_uri_header(y, [&](std::string_view name2, std::string_view value2) {
         found = decoded_equal(name, name2, true) && decoded_equal(value, value2, false);
-        k = amp2 + 1;
-      }
-      if (!found) return false;
-      i = amp + 1;
-    }
-    return true;
+        return !found;
+      });
+      return found;
+    });
   };
   return contains_all(a, b) && contains_all(b, a);
 }

@@ -240,3 +240,39 @@ TEST(ParamsView, IteratesAndLooksUp) {
 
 }  // namespace
 }  // namespace imsflow::sip
+
+namespace imsflow::sip {
+namespace {
+
+TEST(HeaderNames, LongCompactAndAnyCase) {
+  EXPECT_EQ(header_id_from_name("Via"), HeaderId::Via);
+  EXPECT_EQ(header_id_from_name("vIA"), HeaderId::Via);
+  EXPECT_EQ(header_id_from_name("v"), HeaderId::Via);
+  EXPECT_EQ(header_id_from_name("V"), HeaderId::Via);
+  EXPECT_EQ(header_id_from_name("P-Charging-Function-Addresses"), HeaderId::PChargingFunctionAddresses);
+  EXPECT_EQ(header_id_from_name("rack"), HeaderId::RAck);
+  EXPECT_EQ(header_id_from_name("RSEQ"), HeaderId::RSeq);
+  EXPECT_EQ(header_id_from_name("x"), HeaderId::SessionExpires);
+  EXPECT_EQ(header_id_from_name("d"), HeaderId::RequestDisposition);
+  EXPECT_EQ(header_id_from_name("q"), HeaderId::Other);  // no such compact form
+  EXPECT_EQ(header_id_from_name("Vias"), HeaderId::Other);
+  EXPECT_EQ(header_id_from_name("C%6Fntact"), HeaderId::Other);
+  EXPECT_EQ(header_id_from_name(""), HeaderId::Other);
+  EXPECT_EQ(header_id_from_name(std::string(200, 'a')), HeaderId::Other);
+  // Every canonical name maps back to its id.
+  for (int i = 1; i < static_cast<int>(HeaderId::kCount); ++i) {
+    const auto id = static_cast<HeaderId>(i);
+    EXPECT_EQ(header_id_from_name(canonical_name(id)), id) << canonical_name(id);
+  }
+}
+
+TEST(Methods, CaseSensitive) {
+  EXPECT_EQ(method_from_token("PRACK"), Method::Prack);
+  EXPECT_EQ(method_from_token("UPDATE"), Method::Update);
+  EXPECT_EQ(method_from_token("prack"), Method::Unknown);
+  EXPECT_EQ(method_from_token("RE%47IST%45R"), Method::Unknown);
+  EXPECT_EQ(method_name(Method::Subscribe), "SUBSCRIBE");
+}
+
+}  // namespace
+}  // namespace imsflow::sip
