@@ -1,24 +1,20 @@
-// Parser, serializer and builder benchmarks over tests/data/messages.
-#include <benchmark/benchmark.h>
-
+// Parser, serializer and builder benchmarks over tests/data/messages, with the
+// same work done by libosip2 and sofia-sip next to each imsflow figure
+// (peer_osip_bench.cpp, peer_sofia_bench.cpp). BENCHMARKS.md has the figures.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "samples.hpp"
 #include "sdp/session.hpp"
 #include "sip/builder.hpp"
+#include "sip/header_id.hpp"
 #include "sip/parser.hpp"
 
-namespace {
-
-using namespace imsflow;
-
-struct Sample {
-  std::string name;
-  std::string bytes;
-};
+namespace imsflow::bench {
 
 std::vector<Sample> load_messages() {
   std::vector<Sample> out;
@@ -32,52 +28,124 @@ std::vector<Sample> load_messages() {
   return out;
 }
 
+namespace {
+
+/// Headers imsflow keeps only as text (unknown names and free-text grammars),
+/// reported as a counter so the peers' equivalent counts can be set beside it.
+std::size_t text_only_headers(const sip::Message& msg) {
+  std::size_t n = 0;
+  for (const sip::HeaderField& f : msg.headers()) {
+    if (sip::header_info(f.id).grammar == sip::HeaderGrammar::Text) ++n;
+  }
+  return n;
+}
+
 /// Full parse: start line, every header into its typed form, and the SDP body.
 void parse_full(benchmark::State& state, const std::string& bytes) {
   sip::Message msg;
   for (auto _ : state) {
     auto r = sip::parse(bytes, msg);
-    if (!r) state.SkipWithError("parse failed");
+    if (!r) {
+      state.SkipWithError("sip::parse failed");
+      break;
+    }
     if (msg.content_type() && !msg.body().empty()) {
       auto sdp = sdp::parse(msg.body());
+      if (!sdp) {
+        state.SkipWithError("sdp::parse failed");
+        break;
+      }
       benchmark::DoNotOptimize(sdp);
     }
     benchmark::DoNotOptimize(msg);
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes.size()));
+  if (sip::parse(bytes, msg)) {
+    state.counters["headers"] = static_cast<double>(msg.headers().size());
+    state.counters["text_only"] = static_cast<double>(text_only_headers(msg));
+  }
+}
+
+/// The two halves of parse_full, to see where its time goes.
+void parse_sip_only(benchmark::State& state, const std::string& bytes) {
+  sip::Message msg;
+  for (auto _ : state) {
+    if (!sip::parse(bytes, msg)) {
+      state.SkipWithError("sip::parse failed");
+      break;
+    }
+    benchmark::DoNotOptimize(msg);
+  }
+}
+
+void parse_sdp_only(benchmark::State& state, const std::string& bytes) {
+  sip::Message msg;
+  if (!sip::parse(bytes, msg) || msg.body().empty()) {
+    state.SkipWithError("no body to parse");
+    return;
+  }
+  for (auto _ : state) {
+    auto sdp = sdp::parse(msg.body());
+    if (!sdp) {
+      state.SkipWithError("sdp::parse failed");
+      break;
+    }
+    benchmark::DoNotOptimize(sdp);
+  }
 }
 
 void serialize_copy(benchmark::State& state, const std::string& bytes) {
   sip::Message msg;
-  (void)sip::parse(bytes, msg);
+  if (!sip::parse(bytes, msg)) {
+    state.SkipWithError("sip::parse failed");
+    return;
+  }
   std::string out;
   for (auto _ : state) {
     out.clear();
     sip::MessageBuilder::copy_of(msg).serialize_to(out);
     benchmark::DoNotOptimize(out.data());
   }
+  if (out != msg.bytes()) state.SkipWithError("the copy differs from the parsed bytes");
 }
 
 void build_200_from_invite(benchmark::State& state, const std::string& bytes) {
   sip::Message msg;
-  (void)sip::parse(bytes, msg);
+  if (!sip::parse(bytes, msg)) {
+    state.SkipWithError("sip::parse failed");
+    return;
+  }
   std::string out;
   for (auto _ : state) {
     out.clear();
-    sip::MessageBuilder::response_to(msg, 200, "as83kd9").serialize_to(out);
+    sip::MessageBuilder::response_to(msg, 200, kToTag).serialize_to(out);
     benchmark::DoNotOptimize(out.data());
   }
+  state.counters["out_bytes"] = static_cast<double>(out.size());
 }
 
+// Registered in this order so each message's figures sit together in the
+// output: imsflow, sofia-sip, libosip2.
 const bool registered = [] {
   for (const Sample& s : load_messages()) {
     benchmark::RegisterBenchmark(("BM_ParseFull/" + s.name).c_str(), parse_full, s.bytes);
+    benchmark::RegisterBenchmark(("BM_ParseFull_sofia/" + s.name).c_str(), sofia_parse_full, s.bytes);
+    benchmark::RegisterBenchmark(("BM_ParseFull_osip/" + s.name).c_str(), osip_parse_full, s.bytes);
     benchmark::RegisterBenchmark(("BM_SerializeCopy/" + s.name).c_str(), serialize_copy, s.bytes);
-    if (s.name == "invite_sdp") benchmark::RegisterBenchmark("BM_Build200FromInvite/invite_sdp", build_200_from_invite, s.bytes);
+    if (s.name == "invite_sdp") {
+      benchmark::RegisterBenchmark("BM_ParseSipOnly/invite_sdp", parse_sip_only, s.bytes);
+      benchmark::RegisterBenchmark("BM_ParseSdpOnly/invite_sdp", parse_sdp_only, s.bytes);
+      benchmark::RegisterBenchmark("BM_ParseFull_sofia_extract_copy/invite_sdp", sofia_parse_full_extract_copy,
+                                   s.bytes);
+      benchmark::RegisterBenchmark("BM_Build200FromInvite/invite_sdp", build_200_from_invite, s.bytes);
+      benchmark::RegisterBenchmark("BM_Build200FromInvite_sofia/invite_sdp", sofia_build_200_from_invite, s.bytes);
+      benchmark::RegisterBenchmark("BM_Build200FromInvite_osip/invite_sdp", osip_build_200_from_invite, s.bytes);
+    }
   }
   return true;
 }();
 
 }  // namespace
+}  // namespace imsflow::bench
 
 BENCHMARK_MAIN();

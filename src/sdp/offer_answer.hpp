@@ -35,7 +35,7 @@ struct AgreedCodec {
 struct MediaAgreement {
   std::string media;            // "audio"
   bool accepted = false;        // port != 0 on both sides and a common codec
-  std::vector<AgreedCodec> codecs;  // in the answerer's order
+  std::vector<AgreedCodec> codecs;  // in the answer's order, the answer's payload types
   Direction offer_direction = Direction::SendRecv;
   Direction answer_direction = Direction::SendRecv;
   std::string reason;           // why not accepted
@@ -67,12 +67,19 @@ struct Answer {
 
 /// RFC 3264 §6: answers each offered m= line, keeping the offer's payload
 /// types, accepting audio with the local codecs that match (in the offer's
-/// order) and rejecting the rest with port 0. Fails with NoCommonCodec when no
-/// audio stream can be accepted (the caller sends 488).
+/// order) and rejecting the rest with port 0. The answer repeats the offer's
+/// t= line, mirrors the direction (§6.1), states the local ptime, and narrows
+/// an AMR mode-set to the modes both sides allow (RFC 4867 §8.3.1). Fails with
+/// NoCommonCodec when no audio stream can be accepted (the caller sends 488).
 Result<Answer, Negotiation> build_answer(const Session& offer, const LocalMedia& local,
                                          const std::vector<std::string>& extra_media_attributes = {});
 
 /// Judges an offer/answer pair: what was agreed per m= line, or why nothing was.
+/// An answer may list formats the offer lacked (RFC 3264 §6.1); they are left
+/// out of the agreement, and only an accepted m= line with no offered format
+/// at all fails (AnswerNotInOffer). A renumbered dynamic payload type matches
+/// the offered one with the same codec. AMR formats whose octet-align, crc,
+/// robust-sorting, interleaving or mode-set disagree fail with NoCommonCodec.
 Negotiation negotiate(const Session& offer, const Session& answer);
 
 }  // namespace imsflow::sdp

@@ -1,5 +1,7 @@
 #include "sdp/precondition.hpp"
 
+#include "util/ascii.hpp"
+
 namespace imsflow::sdp {
 
 namespace {
@@ -17,27 +19,44 @@ std::vector<std::string_view> words(std::string_view v) {
   return out;
 }
 
+// The tags are ABNF literals (RFC 3312 §5), so they match without regard to case.
 std::optional<StatusType> status_of(std::string_view w) {
-  if (w == "e2e") return StatusType::E2E;
-  if (w == "local") return StatusType::Local;
-  if (w == "remote") return StatusType::Remote;
+  if (ascii::iequals(w, "e2e")) return StatusType::E2E;
+  if (ascii::iequals(w, "local")) return StatusType::Local;
+  if (ascii::iequals(w, "remote")) return StatusType::Remote;
   return std::nullopt;
 }
 
 std::optional<QosDirection> direction_of(std::string_view w) {
-  if (w == "none") return QosDirection::None;
-  if (w == "send") return QosDirection::Send;
-  if (w == "recv") return QosDirection::Recv;
-  if (w == "sendrecv") return QosDirection::SendRecv;
+  if (ascii::iequals(w, "none")) return QosDirection::None;
+  if (ascii::iequals(w, "send")) return QosDirection::Send;
+  if (ascii::iequals(w, "recv")) return QosDirection::Recv;
+  if (ascii::iequals(w, "sendrecv")) return QosDirection::SendRecv;
   return std::nullopt;
 }
 
-Strength strength_of(std::string_view w) {
-  if (w == "mandatory") return Strength::Mandatory;
-  if (w == "optional") return Strength::Optional;
-  if (w == "none") return Strength::None;
-  if (w == "failure") return Strength::Failure;
-  return Strength::Unknown;
+/// The five strength tags of RFC 3312 §5; any other word is malformed.
+std::optional<Strength> strength_of(std::string_view w) {
+  if (ascii::iequals(w, "mandatory")) return Strength::Mandatory;
+  if (ascii::iequals(w, "optional")) return Strength::Optional;
+  if (ascii::iequals(w, "none")) return Strength::None;
+  if (ascii::iequals(w, "failure")) return Strength::Failure;
+  if (ascii::iequals(w, "unknown")) return Strength::Unknown;
+  return std::nullopt;
+}
+
+bool is_qos(std::string_view type) { return ascii::iequals(type, "qos"); }
+
+/// The strength a table row takes when the peer states one: an answer may
+/// upgrade a strength but never downgrade it (none < optional < mandatory),
+/// "failure" sticks, and "unknown" (the peer does not know the type) says
+/// nothing about the strength.
+Strength stronger(Strength ours, Strength theirs) {
+  if (ours == Strength::Failure || theirs == Strength::Failure) return Strength::Failure;
+  if (theirs == Strength::Unknown) return ours;
+  if (ours == Strength::Unknown) return theirs;
+  auto rank = [](Strength s) { return s == Strength::Mandatory ? 2 : s == Strength::Optional ? 1 : 0; };
+  return rank(theirs) > rank(ours) ? theirs : ours;
 }
 
 /// Directions seen from the other end: its send is our recv.
@@ -93,10 +112,11 @@ std::optional<CurrentStatus> parse_curr(std::string_view value) {
 std::optional<DesiredStatus> parse_des(std::string_view value) {
   auto w = words(value);
   if (w.size() != 4) return std::nullopt;
+  auto strength = strength_of(w[1]);
   auto st = status_of(w[2]);
   auto dir = direction_of(w[3]);
-  if (!st || !dir) return std::nullopt;
-  return DesiredStatus{w[0], strength_of(w[1]), *st, *dir};
+  if (!strength || !st || !dir) return std::nullopt;
+  return DesiredStatus{w[0], *strength, *st, *dir};
 }
 
 std::optional<ConfirmStatus> parse_conf(std::string_view value) {
@@ -138,7 +158,7 @@ bool MediaPreconditions::met() const {
     if (d.strength != Strength::Mandatory) continue;
     QosDirection have = QosDirection::None;
     for (const CurrentStatus& c : current) {
-      if (c.type == d.type && c.status == d.status) have = c.direction;
+      if (ascii::iequals(c.type, d.type) && c.status == d.status) have = c.direction;
     }
     if (!covers(have, d.direction)) return false;
   }
@@ -147,7 +167,7 @@ bool MediaPreconditions::met() const {
 
 void QosTable::update_from_peer(const MediaPreconditions& peer) {
   for (const CurrentStatus& c : peer.current) {
-    if (c.type != "qos") continue;
+    if (!is_qos(c.type)) continue;
     // The peer's local segment is our remote one; its directions are mirrored.
     if (c.status == StatusType::Local) remote.current = mirrored(c.direction);
     // What the peer knows of our segment only ever adds to what we know.
@@ -156,16 +176,14 @@ void QosTable::update_from_peer(const MediaPreconditions& peer) {
                                                 static_cast<unsigned>(mirrored(c.direction)));
   }
   for (const DesiredStatus& d : peer.desired) {
-    if (d.type != "qos") continue;
+    if (!is_qos(d.type) || d.status == StatusType::E2E) continue;
     Segment& seg = d.status == StatusType::Local ? remote : local;
-    if (d.status == StatusType::E2E) continue;
-    // RFC 3312 §5.1.1: the stronger of the two strengths wins.
-    if (d.strength == Strength::Mandatory || d.strength == Strength::Failure) seg.strength = d.strength;
+    seg.strength = stronger(seg.strength, d.strength);
     seg.desired = static_cast<QosDirection>(static_cast<unsigned>(seg.desired) |
                                             static_cast<unsigned>(mirrored(d.direction)));
   }
   for (const ConfirmStatus& c : peer.confirm) {
-    if (c.type == "qos") confirm_requested_by_peer = true;
+    if (is_qos(c.type)) confirm_requested_by_peer = true;
   }
 }
 

@@ -43,6 +43,9 @@ struct ConfirmStatus {  // a=conf:qos remote sendrecv
   QosDirection direction = QosDirection::None;
 };
 
+/// Parse the value after "a=curr:", "a=des:", "a=conf:" (RFC 3312 §5). The
+/// returned type views point into `value`. Nullopt when a field is missing,
+/// extra, or not one of the tags the grammar lists.
 std::optional<CurrentStatus> parse_curr(std::string_view value);
 std::optional<DesiredStatus> parse_des(std::string_view value);
 std::optional<ConfirmStatus> parse_conf(std::string_view value);
@@ -76,7 +79,12 @@ class QosTable {
   Segment remote;
   bool confirm_requested_by_peer = false;  // the peer's SDP asked for a=conf
 
-  /// Reads the peer's SDP: its "local" is our remote segment and vice versa.
+  /// Reads the peer's SDP (RFC 3312 §5.1): its "local" is our remote segment
+  /// and vice versa, and its send is our recv. The peer's current status of
+  /// its own segment replaces ours; what it reports of our segment only adds.
+  /// A stated strength upgrades ours (none < optional < mandatory), never
+  /// downgrades it; "failure" sticks; "unknown" changes nothing. Only the
+  /// "qos" type and the local/remote status types are read.
   void update_from_peer(const MediaPreconditions& peer);
   bool met() const;
   /// The curr/des lines for our next SDP, as "curr:qos local sendrecv" items

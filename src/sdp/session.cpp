@@ -10,6 +10,11 @@ namespace {
 
 std::uint32_t u32(std::size_t v) { return static_cast<std::uint32_t>(v); }
 
+/// Where a field (a view into `value`) starts inside it.
+std::size_t offset_in(std::string_view value, std::string_view field) {
+  return static_cast<std::size_t>(field.data() - value.data());
+}
+
 /// Splits off the next space-separated field.
 std::string_view next_field(std::string_view& rest) {
   const std::size_t sp = rest.find(' ');
@@ -75,12 +80,15 @@ std::optional<SdpError> Parser::connection(std::string_view v, std::size_t at, C
   if (c.net_type != "IN") return error(at, "network type IN");
   if (const std::size_t slash = addr.find('/'); slash != std::string_view::npos) addr = addr.substr(0, slash);
   c.address = addr;
+  // The offset of the address itself: searching v for its text could match
+  // an earlier field ("c=IN IP4 4" would point at the 4 of "IP4").
+  const std::size_t addr_at = at + offset_in(v, addr);
   if (c.addr_type == "IP4") {
     c.type = AddressType::IP4;
-    if (!is_ipv4(addr) && !is_fqdn(addr)) return error(at + v.find(addr), "an IPv4 address or host name");
+    if (!is_ipv4(addr) && !is_fqdn(addr)) return error(addr_at, "an IPv4 address or host name");
   } else if (c.addr_type == "IP6") {
     c.type = AddressType::IP6;
-    if (!is_ipv6(addr) && !is_fqdn(addr)) return error(at + v.find(addr), "an IPv6 address or host name");
+    if (!is_ipv6(addr) && !is_fqdn(addr)) return error(addr_at, "an IPv6 address or host name");
   } else {
     c.type = AddressType::Other;
   }
@@ -104,14 +112,15 @@ std::optional<SdpError> Parser::media_line(std::string_view v, std::size_t at, M
   m.proto = next_field(rest);
   if (m.media.empty() || port.empty() || m.proto.empty() || rest.empty())
     return error(at, "m=<media> <port> <proto> <fmt> ...");
+  const std::size_t port_at = at + offset_in(v, port);
   if (const std::size_t slash = port.find('/'); slash != std::string_view::npos) {
     auto count = ascii::parse_uint(port.substr(slash + 1), 65535);
-    if (!count || *count == 0) return error(at + m.media.size() + 1 + slash + 1, "a port count");
+    if (!count || *count == 0) return error(port_at + slash + 1, "a port count");
     m.port_count = static_cast<std::uint16_t>(*count);
     port = port.substr(0, slash);
   }
   auto p = ascii::parse_uint(port, 65535);
-  if (!p) return error(at + m.media.size() + 1, "a port from 0 to 65535");
+  if (!p) return error(port_at, "a port from 0 to 65535");
   m.port = static_cast<std::uint16_t>(*p);
   while (!rest.empty()) {
     std::string_view fmt = next_field(rest);
@@ -128,6 +137,11 @@ Result<Session, SdpError> Parser::run() {
   char expect_next = 'v';  // the type the grammar wants next at session level
   bool seen_origin = false, seen_name = false, seen_timing = false;
   Media* media = nullptr;
+  // Where each m= line starts, to point a missing c= at its media section.
+  struct MediaStart {
+    std::uint32_t offset, line;
+  };
+  SmallVector<MediaStart, 2> media_starts;
   while (pos < body_.size()) {
     ++line_no_;
     const void* nl = std::memchr(body_.data() + pos, '\n', body_.size() - pos);
@@ -138,8 +152,8 @@ Result<Session, SdpError> Parser::run() {
     const std::size_t at = pos;
     pos = lf + 1;
     if (line.empty()) {
-      // A trailing empty line is harmless; one in the middle is not.
-      if (pos >= body_.size()) break;
+      // Empty lines at the very end are harmless; one in the middle is not.
+      if (body_.find_first_not_of("\r\n", at) == std::string_view::npos) break;
       return Unexpected{error(at, "a '<type>=<value>' line, not an empty line")};
     }
     if (line.size() < 2 || line[1] != '=' || !ascii::is_alpha(line[0]))
@@ -154,11 +168,14 @@ Result<Session, SdpError> Parser::run() {
       expect_next = 'o';
       continue;
     }
+    // RFC 4566 §5: v=, o= and s= open every description, in that order.
+    if (expect_next == 'o' && type != 'o') return Unexpected{error(at, "an o= line right after v=")};
+    if (expect_next == 's' && type != 's') return Unexpected{error(at, "an s= line right after o=")};
     if (type == 'm') {
-      if (!seen_origin || !seen_name || !seen_timing)
-        return Unexpected{error(at, "o=, s= and t= lines before the first m= line")};
+      if (!seen_timing) return Unexpected{error(at, "a t= line before the first m= line")};
       Media& m = s.media.push_back(Media{});
       if (auto e = media_line(v, vat, m)) return Unexpected{*e};
+      media_starts.push_back(MediaStart{u32(at), line_no_});
       media = &m;
       continue;
     }
@@ -251,17 +268,21 @@ Result<Session, SdpError> Parser::run() {
         s.attributes.push_back(a);
         break;
       }
+      case 'v':
+        return Unexpected{error(at, "one v= line, as the first line only")};
       default:
         return Unexpected{error(at, "a known SDP line type (v o s i u e p c b t r z k a m)")};
     }
   }
-  if (line_no_ == 0) return Unexpected{error(0, "'v=0' (the body is empty)")};
+  if (expect_next == 'v') return Unexpected{SdpError{0, 1, "'v=0' (the body is empty)"}};
   if (!seen_origin) return Unexpected{error(body_.size(), "an o= line")};
   if (!seen_name) return Unexpected{error(body_.size(), "an s= line")};
   if (!seen_timing) return Unexpected{error(body_.size(), "a t= line")};
+  // RFC 4566 §5.7: a c= line at session level, or one in every media section.
   for (std::size_t i = 0; i < s.media.size(); ++i) {
     if (!s.connection && !s.media[i].connection)
-      return Unexpected{SdpError{u32(body_.size()), line_no_, "a c= line at session level or in every m= section"}};
+      return Unexpected{SdpError{media_starts[i].offset, media_starts[i].line,
+                                 "a c= line in this m= section (there is none at session level)"}};
   }
   return s;
 }

@@ -93,7 +93,13 @@ struct Session {
   const Connection* connection_for(std::size_t i) const;
 };
 
-/// Parses an SDP body; CRLF or bare LF line ends are accepted.
+/// Parses an SDP body (RFC 4566); CRLF or bare LF line ends are accepted, and
+/// empty lines at the very end are ignored. The Session's views point into
+/// `body` and stay valid as long as it does. An error names the 1-based line
+/// and the byte offset of the fault: v=, o=, s= must open the body in that
+/// order, t= must come before the first m=, an unknown line type is refused,
+/// and a media section with no c= (and none at session level) is reported at
+/// its m= line.
 Result<Session, SdpError> parse(std::string_view body);
 
 /// Builds SDP text line by line in the RFC 4566 order.

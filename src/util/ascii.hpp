@@ -113,7 +113,8 @@ constexpr std::optional<std::uint64_t> parse_uint(std::string_view s, std::uint6
   for (char c : s) {
     if (!is_digit(c)) return std::nullopt;
     std::uint64_t d = static_cast<std::uint64_t>(c - '0');
-    if (v > (max - d) / 10) return std::nullopt;
+    // Written so that no step can wrap, even when max is below 9.
+    if (d > max || v > (max - d) / 10) return std::nullopt;
     v = v * 10 + d;
   }
   return v;

@@ -34,6 +34,16 @@ TEST(Ascii, ParseUintAcceptsLeadingZerosAndRejectsOverflow) {
   EXPECT_FALSE(parse_uint("1a", 10));
 }
 
+// A maximum below 9 once made (max - digit) wrap around and accept anything.
+TEST(Ascii, ParseUintHonoursSmallMaximum) {
+  EXPECT_EQ(parse_uint("1", 1), 1u);
+  EXPECT_EQ(parse_uint("0", 0), 0u);
+  EXPECT_FALSE(parse_uint("2", 1));
+  EXPECT_FALSE(parse_uint("9", 5));
+  EXPECT_FALSE(parse_uint("19", 5));
+  EXPECT_FALSE(parse_uint("1", 0));
+}
+
 TEST(Ascii, TrimLwsRemovesFoldsAndSpaces) {
   EXPECT_EQ(trim_lws(" \t\r\n value \r\n "), "value");
   EXPECT_EQ(trim_lws(""), "");
