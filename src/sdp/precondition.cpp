@@ -207,4 +207,47 @@ std::vector<std::string> QosTable::attributes(bool ask_confirm) const {
   return out;
 }
 
+std::string rewrite_preconditions(std::string_view sdp, const std::vector<std::string>& attributes) {
+  std::string out;
+  out.reserve(sdp.size() + 64);
+  bool in_audio = false;     // inside the first audio section
+  bool audio_done = false;   // its attributes were written
+  auto write_attributes = [&] {
+    for (const std::string& a : attributes) out.append("a=").append(a).append("\r\n");
+    audio_done = true;
+  };
+  std::size_t pos = 0;
+  while (pos < sdp.size()) {
+    std::size_t eol = sdp.find('\n', pos);
+    const std::size_t next = eol == std::string_view::npos ? sdp.size() : eol + 1;
+    std::string_view line = sdp.substr(pos, next - pos);
+    std::string_view content = line;
+    while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) content.remove_suffix(1);
+    pos = next;
+    if (content.starts_with("m=")) {
+      if (in_audio && !audio_done) write_attributes();
+      in_audio = !audio_done && content.starts_with("m=audio");
+    }
+    if (in_audio && (content.starts_with("a=curr:") || content.starts_with("a=des:") || content.starts_with("a=conf:")))
+      continue;
+    if (content.starts_with("o=")) {
+      // o=<username> <sess-id> <sess-version> …: raise the version.
+      std::size_t f1 = content.find(' ');
+      std::size_t f2 = f1 == std::string_view::npos ? f1 : content.find(' ', f1 + 1);
+      std::size_t f3 = f2 == std::string_view::npos ? f2 : content.find(' ', f2 + 1);
+      if (f3 != std::string_view::npos) {
+        auto v = ascii::parse_uint(content.substr(f2 + 1, f3 - f2 - 1), ~0ull - 1);
+        if (v) {
+          out.append(content.substr(0, f2 + 1)).append(std::to_string(*v + 1)).append(content.substr(f3));
+          out.append("\r\n");
+          continue;
+        }
+      }
+    }
+    out.append(content).append("\r\n");
+  }
+  if (in_audio && !audio_done) write_attributes();
+  return out;
+}
+
 }  // namespace imsflow::sdp

@@ -92,4 +92,11 @@ class QosTable {
   std::vector<std::string> attributes(bool ask_confirm = false) const;
 };
 
+/// `sdp` with the precondition lines (a=curr/des/conf) of its first audio
+/// section replaced by `attributes` ("curr:qos local sendrecv" items, as
+/// QosTable::attributes gives them) and the o= version raised by one, as a
+/// new offer or answer in the same session must (RFC 3264 §8). Text that is
+/// not SDP comes back unchanged.
+std::string rewrite_preconditions(std::string_view sdp, const std::vector<std::string>& attributes);
+
 }  // namespace imsflow::sdp

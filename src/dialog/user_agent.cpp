@@ -1,0 +1,1293 @@
+#include "dialog/user_agent.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "sdp/session.hpp"
+#include "sip/builder.hpp"
+#include "sip/parser.hpp"
+#include "sip/uri.hpp"
+#include "util/ascii.hpp"
+
+namespace imsflow::dialog {
+
+namespace {
+
+std::uint64_t txn_key(txn::TransactionId id) { return (std::uint64_t{id.index} << 32) | id.generation; }
+
+std::string dialog_key(std::string_view call_id, std::string_view local_tag) {
+  std::string k;
+  k.reserve(call_id.size() + local_tag.size() + 1);
+  k.append(call_id).push_back('|');
+  k.append(local_tag);
+  return k;
+}
+
+// The URI inside a name-addr value ("<sip:p1;lr>" → "sip:p1;lr").
+std::string_view uri_of(std::string_view name_addr) {
+  const std::size_t open = name_addr.find('<');
+  if (open == std::string_view::npos) return ascii::trim_lws(name_addr.substr(0, name_addr.find(';')));
+  const std::size_t close = name_addr.find('>', open);
+  return name_addr.substr(open + 1, close == std::string_view::npos ? std::string_view::npos : close - open - 1);
+}
+
+// The endpoint a URI with an IP host names (its transport parameter, or the
+// fallback's transport); nullopt for host names, which need DNS.
+std::optional<sip::Endpoint> endpoint_of(std::string_view uri_text, sip::Transport fallback) {
+  auto uri = sip::parse_uri(uri_text);
+  if (!uri || !uri->is_sip()) return std::nullopt;
+  auto ip = sip::IpAddress::parse(uri->host);
+  if (!ip) return std::nullopt;
+  sip::Transport t = fallback;
+  if (auto tp = uri->param("transport")) {
+    if (auto named = sip::transport_from_name(*tp)) t = *named;
+  }
+  return sip::Endpoint{t, *ip, static_cast<std::uint16_t>(uri->has_port ? uri->port : 5060)};
+}
+
+bool has_sdp(const sip::Message& m) { return !m.body().empty(); }
+
+}  // namespace
+
+std::string_view to_string(SessionState s) {
+  switch (s) {
+    case SessionState::Calling: return "calling";
+    case SessionState::Early: return "early";
+    case SessionState::Answered: return "answered";
+    case SessionState::Confirmed: return "confirmed";
+    case SessionState::Terminating: return "terminating";
+    case SessionState::Terminated: return "terminated";
+  }
+  return "?";
+}
+
+std::string_view to_string(SessionEventKind k) {
+  switch (k) {
+    case SessionEventKind::Incoming: return "incoming";
+    case SessionEventKind::Progress: return "progress";
+    case SessionEventKind::PrackDone: return "prack-done";
+    case SessionEventKind::Answered: return "answered";
+    case SessionEventKind::Confirmed: return "confirmed";
+    case SessionEventKind::Failed: return "failed";
+    case SessionEventKind::Ended: return "ended";
+    case SessionEventKind::Updated: return "updated";
+    case SessionEventKind::PreconditionsMet: return "preconditions-met";
+  }
+  return "?";
+}
+
+/// One dialog: confirmed, or early (one per To-tag of a forked INVITE).
+struct UserAgent::Dialog {
+  std::string remote_tag;
+  std::string remote_target;            // Contact URI of the peer
+  std::vector<std::string> route_set;   // name-addr values, in the order requests carry them
+  bool rseq_seen = false;
+  std::uint32_t last_rseq = 0;          // UAC: the last reliable provisional PRACKed
+  bool answered = false;                // UAC: a 2xx came on this dialog
+  std::string ack;                      // UAC: the ACK for its 2xx, resent on retransmissions
+  sip::Endpoint ack_destination;
+};
+
+struct UserAgent::ReliableProvisional {
+  int status = 0;
+  std::uint32_t rseq = 0;
+  std::string bytes;
+  bool has_body = false;
+};
+
+struct UserAgent::Session {
+  std::uint32_t generation = 0;
+  SessionRole role = SessionRole::Uac;
+  SessionState state = SessionState::Terminated;
+  std::string call_id;
+  std::string local_tag;
+  std::string local_party;    // From (UAC) / To (UAS) value without tag
+  std::string remote_party;   // To (UAC) / From (UAS) value, the remote tag included for the UAS
+  std::string request_uri;    // UAC: of the INVITE
+  std::uint32_t local_cseq = 0;
+  std::uint32_t invite_cseq = 0;
+  std::uint32_t remote_cseq = 0;
+  sip::Endpoint next_hop;     // UAC: where the INVITE went
+  std::vector<std::string> initial_route;
+  std::string invite_branch;
+  std::string invite_via;     // UAC: for CANCEL, which copies it
+  txn::TransactionId invite_txn;
+  std::vector<Dialog> dialogs;
+  std::size_t confirmed = SIZE_MAX;  // index into dialogs of the kept one
+  bool provisional_seen = false;
+  bool cancel_wanted = false;
+  bool cancel_sent = false;
+  // UAS
+  std::vector<std::string> vias, record_routes;
+  std::string to_value, from_value, cseq_value;
+  bool peer_allows_100rel = false;
+  bool peer_requires_100rel = false;
+  std::uint32_t next_rseq = 0;
+  std::optional<ReliableProvisional> unacked;
+  std::deque<ReliableProvisional> queued;
+  Duration rel_interval{};
+  std::string final_2xx;
+  Duration interval_2xx{};
+  sip::Endpoint response_to;
+  sip::Endpoint local;
+  bool final_sent = false;
+  bool failure_reported = false;  // a Failed event went out; the BYE's answer then ends it quietly
+  // offer/answer and preconditions (RFC 3264, 3311, 3312)
+  std::string local_sdp;          // our last offer or answer
+  bool preconditions = false;     // an SDP of this session carried a=des lines
+  sdp::QosTable qos;
+  bool local_qos_ready = false;
+  bool prack_done = false;        // UAC: a PRACK got its 200 (an UPDATE may follow)
+  bool peer_answer_seen = false;  // UAC: a reliable provisional carried the answer
+  bool qos_update_sent = false;
+  bool held_alerting = false;     // UAS: a 180 waits for the preconditions
+  std::string update_sdp;         // the offer of our UPDATE in progress
+  bool update_pending = false;    // our offer is out, unanswered
+  bool update_retry = false;      // our offer met glare and waits to go again
+  SessionTimes times;
+  TimePoint deadline[kSlots];
+};
+
+UserAgent::UserAgent(UserAgentConfig config, SessionObserver& observer)
+    : config_(std::move(config)),
+      observer_(observer),
+      layer_(*this, config_.timers, config_.seed * 7919 + 1),
+      profile_(sip::ElementProfile::ims_default()),
+      rng_(config_.seed) {
+  if (config_.aor.empty()) config_.aor = "sip:" + config_.user + "@" + config_.local.to_string();
+  profile_.forwards_requests = false;  // a UA: Max-Forwards 0 is still for us
+  sessions_.emplace_back();            // index 0 is "no session"
+}
+
+UserAgent::~UserAgent() = default;
+
+std::string UserAgent::random_token(std::size_t hex_digits) {
+  std::string out;
+  while (out.size() < hex_digits) {
+    std::uint64_t z = (rng_ += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(z));
+    out.append(buf);
+  }
+  out.resize(hex_digits);
+  return out;
+}
+
+std::string UserAgent::via_value(const std::string& branch, sip::Transport transport) const {
+  std::string v = "SIP/2.0/";
+  v.append(sip::transport_name(transport)).push_back(' ');
+  v.append(config_.local.to_string()).append(";branch=").append(branch).append(";rport");
+  return v;
+}
+
+std::string UserAgent::contact_value() const {
+  std::string c = "<sip:" + config_.user + "@" + config_.local.to_string();
+  if (config_.local.transport != sip::Transport::Udp) {
+    c.append(";transport=");
+    for (char ch : sip::transport_name(config_.local.transport)) c.push_back(ascii::to_lower(ch));
+  }
+  c.push_back('>');
+  return c;
+}
+
+// --- sessions ----------------------------------------------------------------
+
+SessionId UserAgent::create_session(SessionRole role) {
+  std::uint32_t index;
+  if (!free_.empty()) {
+    index = free_.back();
+    free_.pop_back();
+  } else {
+    index = static_cast<std::uint32_t>(sessions_.size());
+    sessions_.emplace_back();
+  }
+  Session& s = sessions_[index];
+  const std::uint32_t generation = s.generation + 1 == 0 ? 1 : s.generation + 1;
+  s = Session{};
+  s.generation = generation;
+  s.role = role;
+  s.state = SessionState::Calling;
+  std::fill(std::begin(s.deadline), std::end(s.deadline), TimePoint::max());
+  ++live_;
+  return SessionId{index, generation};
+}
+
+UserAgent::Session* UserAgent::find(SessionId id) {
+  if (!id || id.index >= sessions_.size()) return nullptr;
+  Session& s = sessions_[id.index];
+  return (s.generation == id.generation && s.state != SessionState::Terminated) ? &s : nullptr;
+}
+
+const UserAgent::Session* UserAgent::find(SessionId id) const { return const_cast<UserAgent*>(this)->find(id); }
+
+UserAgent::Session* UserAgent::find_by_dialog(std::string_view call_id, std::string_view local_tag) {
+  auto it = by_dialog_.find(dialog_key(call_id, local_tag));
+  if (it == by_dialog_.end()) return nullptr;
+  Session& s = sessions_[it->second];
+  return s.state == SessionState::Terminated ? nullptr : &s;
+}
+
+UserAgent::Dialog* UserAgent::dialog_for(Session& s, std::string_view remote_tag) {
+  for (Dialog& d : s.dialogs) {
+    if (d.remote_tag == remote_tag) return &d;
+  }
+  return nullptr;
+}
+
+std::optional<SessionState> UserAgent::state(SessionId id) const {
+  if (const Session* s = find(id)) return s->state;
+  return std::nullopt;
+}
+
+const sdp::QosTable* UserAgent::qos(SessionId id) const {
+  const Session* s = find(id);
+  return s && s->preconditions ? &s->qos : nullptr;
+}
+
+const SessionTimes* UserAgent::times(SessionId id) const {
+  const Session* s = find(id);
+  return s ? &s->times : nullptr;
+}
+
+std::string_view UserAgent::call_id(SessionId id) const {
+  const Session* s = find(id);
+  return s ? std::string_view(s->call_id) : std::string_view();
+}
+
+std::vector<std::string> UserAgent::dialogs(SessionId id) const {
+  std::vector<std::string> tags;
+  if (const Session* s = find(id)) {
+    for (const Dialog& d : s->dialogs) tags.push_back(d.remote_tag);
+  }
+  return tags;
+}
+
+void UserAgent::emit(SessionEvent e) { observer_.on_session_event(e); }
+
+void UserAgent::release(Session& s) {
+  const SessionId id{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation};
+  by_dialog_.erase(dialog_key(s.call_id, s.local_tag));
+  s.state = SessionState::Terminated;
+  std::fill(std::begin(s.deadline), std::end(s.deadline), TimePoint::max());
+  // Keep the slot's text short-lived: a load run recycles millions of sessions.
+  s.dialogs.clear();
+  s.dialogs.shrink_to_fit();
+  s.queued.clear();
+  free_.push_back(id.index);
+  --live_;
+}
+
+void UserAgent::fail(Session& s, int status, std::string cause, TimePoint now) {
+  const SessionId id{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation};
+  SessionEvent e;
+  e.kind = SessionEventKind::Failed;
+  e.session = id;
+  e.at = now;
+  e.status = status;
+  e.cause = std::move(cause);
+  release(s);
+  emit(std::move(e));
+}
+
+void UserAgent::end(Session& s, std::string cause, TimePoint now) {
+  const SessionId id{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation};
+  SessionEvent e;
+  e.kind = SessionEventKind::Ended;
+  e.session = id;
+  e.at = now;
+  e.cause = std::move(cause);
+  release(s);
+  emit(std::move(e));
+}
+
+// --- timers ------------------------------------------------------------------------
+
+void UserAgent::arm(Session& s, Slot slot, TimePoint when) {
+  s.deadline[slot] = when;
+  timers_.push(when, static_cast<std::uint32_t>(&s - sessions_.data()), s.generation, slot);
+}
+
+void UserAgent::disarm(Session& s, Slot slot) { s.deadline[slot] = TimePoint::max(); }
+
+std::optional<TimePoint> UserAgent::next_deadline() const {
+  auto mine = timers_.next_deadline();
+  auto theirs = layer_.next_deadline();
+  if (!mine) return theirs;
+  if (!theirs) return mine;
+  return std::min(*mine, *theirs);
+}
+
+void UserAgent::advance(TimePoint now) {
+  layer_.advance(now);
+  while (auto e = timers_.pop_due(now)) {
+    const SessionId id{e->index, e->generation};
+    Session* s = find(id);
+    if (!s || s->deadline[e->slot] != e->when) continue;
+    s->deadline[e->slot] = TimePoint::max();
+    fire(id, static_cast<Slot>(e->slot), now);
+  }
+  while (const txn::TimerEntry* top = timers_.top()) {
+    const Session* s = find(SessionId{top->index, top->generation});
+    if (s && s->deadline[top->slot] == top->when) break;
+    timers_.pop();
+  }
+}
+
+void UserAgent::fire(SessionId id, Slot slot, TimePoint now) {
+  Session* s = find(id);
+  if (!s) return;
+  const auto& timers = config_.timers;
+  switch (slot) {
+    case kRel1xxRetransmit:
+      if (!s->unacked || s->final_sent) return;
+      layer_.send_stateless({s->local, s->response_to, s->unacked->bytes});
+      s->rel_interval = std::min(s->rel_interval * 2, timers.t2);
+      arm(*s, kRel1xxRetransmit, now + s->rel_interval);
+      return;
+    case kRel1xxGiveUp: {
+      // RFC 3262 §3: unPRACKed for 64·T1, the INVITE is rejected with a 5xx.
+      if (!s->unacked || s->final_sent) return;
+      disarm(*s, kRel1xxRetransmit);
+      s->final_sent = true;
+      layer_.send_response(s->invite_txn, 504,
+                           build_response(*s, 504, {}, false, "Reason: SIP;cause=504;text=\"reliable provisional response not PRACKed\"\r\n"),
+                           now);
+      fail(*s, 504, "stalled at the provisional stage: reliable provisional never PRACKed (PRACK missing)", now);
+      return;
+    }
+    case k2xxRetransmit:
+      if (s->state != SessionState::Answered) return;
+      layer_.send_stateless({s->local, s->response_to, s->final_2xx});
+      s->interval_2xx = std::min(s->interval_2xx * 2, timers.t2);
+      arm(*s, k2xxRetransmit, now + s->interval_2xx);
+      return;
+    case k2xxGiveUp: {
+      // RFC 3261 §13.3.1.4: no ACK within 64·T1, the dialog is ended with BYE.
+      if (s->state != SessionState::Answered || s->dialogs.empty()) return;
+      disarm(*s, k2xxRetransmit);
+      send_bye(*s, s->dialogs.front(), now, "Reason: SIP;cause=408;text=\"no ACK for 2xx\"");
+      s->state = SessionState::Terminating;
+      s->failure_reported = true;
+      SessionEvent e;
+      e.kind = SessionEventKind::Failed;
+      e.session = id;
+      e.at = now;
+      e.status = 200;
+      e.cause = "200 OK without ACK: no ACK within 64*T1, released with BYE";
+      emit(std::move(e));
+      return;
+    }
+    case kQosReady:
+      set_local_qos_ready(id, now);
+      return;
+    case kUpdateRetry:
+      if (s->update_retry) {
+        s->update_retry = false;
+        s->update_pending = true;
+        send_update(*s, now);
+      }
+      return;
+    default:
+      return;
+  }
+}
+
+// --- building ------------------------------------------------------------------------
+
+std::string UserAgent::build_request(Session& s, Dialog& d, std::string_view method, std::uint32_t cseq,
+                                     const std::string& branch, std::string_view extra,
+                                     std::string_view body) const {
+  const sip::Endpoint hop = next_hop(s, d);
+  auto b = sip::MessageBuilder::request(method, d.remote_target.empty() ? std::string_view(s.request_uri)
+                                                                         : std::string_view(d.remote_target));
+  b.add(sip::HeaderId::Via, via_value(branch, hop.transport));
+  b.add(sip::HeaderId::MaxForwards, "70");
+  for (const std::string& r : d.route_set) b.add(sip::HeaderId::Route, r);
+  b.add(sip::HeaderId::From, s.local_party + ";tag=" + s.local_tag);
+  std::string to = s.remote_party;
+  if (s.role == SessionRole::Uac && !d.remote_tag.empty()) to += ";tag=" + d.remote_tag;
+  b.add(sip::HeaderId::To, to);
+  b.add(sip::HeaderId::CallId, s.call_id);
+  b.add(sip::HeaderId::CSeq, std::to_string(cseq) + " " + std::string(method));
+  std::string_view rest = extra;
+  while (!rest.empty()) {
+    const std::size_t eol = rest.find("\r\n");
+    std::string_view line = rest.substr(0, eol);
+    const std::size_t colon = line.find(':');
+    if (colon != std::string_view::npos) b.add(line.substr(0, colon), ascii::trim_lws(line.substr(colon + 1)));
+    if (eol == std::string_view::npos) break;
+    rest.remove_prefix(eol + 2);
+  }
+  if (!body.empty()) {
+    b.set_body("application/sdp", body);
+  } else {
+    b.add(sip::HeaderId::ContentLength, "0");
+  }
+  return b.serialize();
+}
+
+sip::Endpoint UserAgent::next_hop(const Session& s, const Dialog& d) const {
+  const sip::Transport fallback = s.role == SessionRole::Uac ? s.next_hop.transport : s.response_to.transport;
+  if (!d.route_set.empty()) {
+    if (auto e = endpoint_of(uri_of(d.route_set.front()), fallback)) return *e;
+  } else if (!d.remote_target.empty()) {
+    if (auto e = endpoint_of(d.remote_target, fallback)) return *e;
+  }
+  return s.role == SessionRole::Uac ? s.next_hop : s.response_to;
+}
+
+std::string UserAgent::build_response(const Session& s, int status, std::string_view sdp, bool with_contact,
+                                      std::string_view extra) const {
+  auto b = sip::MessageBuilder::response(status);
+  for (const std::string& v : s.vias) b.add(sip::HeaderId::Via, v);
+  if (status >= 101 && status < 300) {
+    for (const std::string& rr : s.record_routes) b.add(sip::HeaderId::RecordRoute, rr);
+  }
+  b.add(sip::HeaderId::From, s.from_value);
+  b.add(sip::HeaderId::To, s.to_value + ";tag=" + s.local_tag);
+  b.add(sip::HeaderId::CallId, s.call_id);
+  b.add(sip::HeaderId::CSeq, s.cseq_value);
+  if (with_contact) {
+    b.add(sip::HeaderId::Contact, contact_value());
+    b.add(sip::HeaderId::Allow, config_.allow);
+  }
+  std::string_view rest = extra;
+  while (!rest.empty()) {
+    const std::size_t eol = rest.find("\r\n");
+    std::string_view line = rest.substr(0, eol);
+    const std::size_t colon = line.find(':');
+    if (colon != std::string_view::npos) b.add(line.substr(0, colon), ascii::trim_lws(line.substr(colon + 1)));
+    if (eol == std::string_view::npos) break;
+    rest.remove_prefix(eol + 2);
+  }
+  if (!sdp.empty()) {
+    b.set_body("application/sdp", sdp);
+  } else {
+    b.add(sip::HeaderId::ContentLength, "0");
+  }
+  return b.serialize();
+}
+
+void UserAgent::respond_in_txn(txn::TransactionId server, const sip::Message& request, int status, TimePoint now,
+                               std::string_view body, std::string_view extra_name, std::string_view extra_value) {
+  // In-dialog requests answer with the To-tag they carry; out-of-dialog
+  // refusals (481, 420 …) need one of their own (RFC 3261 §8.2.6.2).
+  const bool has_tag = request.to() && request.to()->tag();
+  auto b = sip::MessageBuilder::response_to(request, status, has_tag ? std::string_view() : std::string_view("r481"));
+  if (!extra_name.empty()) b.add(extra_name, extra_value);
+  if (!body.empty()) {
+    b.set_body("application/sdp", body);
+  } else {
+    b.add(sip::HeaderId::ContentLength, "0");
+  }
+  layer_.send_response(server, status, b.serialize(), now);
+}
+
+// --- UAC -----------------------------------------------------------------------------------
+
+SessionId UserAgent::call(const CallRequest& request, TimePoint now) {
+  const SessionId id = create_session(SessionRole::Uac);
+  Session& s = sessions_[id.index];
+  s.call_id = random_token(16) + "@" + config_.local.host_text();
+  s.local_tag = random_token(10);
+  s.local_party = "<" + config_.aor + ">";
+  s.remote_party = "<" + request.target + ">";
+  s.request_uri = request.target;
+  s.next_hop = request.next_hop;
+  s.initial_route = request.route;
+  s.local_cseq = s.invite_cseq = 1;
+  s.invite_branch = layer_.new_branch();
+  s.times.invite = now;
+  by_dialog_.emplace(dialog_key(s.call_id, s.local_tag), id.index);
+
+  Dialog pseudo;  // the INVITE's own route: a preloaded set, no remote target yet
+  pseudo.route_set = request.route;
+  std::string extra = "Contact: " + contact_value() + "\r\nAllow: " + config_.allow + "\r\n";
+  std::string supported;
+  for (const std::string& tag : config_.supported) {
+    if (!supported.empty()) supported += ", ";
+    supported += tag;
+  }
+  if (!supported.empty()) extra += "Supported: " + supported + "\r\n";
+  if (config_.require_100rel) extra += "Require: 100rel\r\n";
+  for (const auto& [name, value] : request.headers) extra += name + ": " + value + "\r\n";
+  if (!config_.user_agent.empty()) extra += "User-Agent: " + config_.user_agent + "\r\n";
+  std::string bytes = build_request(s, pseudo, "INVITE", s.invite_cseq, s.invite_branch, extra, request.sdp_offer);
+  s.invite_via = via_value(s.invite_branch, request.next_hop.transport);
+
+  txn::OutgoingRequest out{sip::Method::Invite, s.invite_branch, std::move(bytes), config_.local, request.next_hop};
+  out.source.transport = request.next_hop.transport;
+  s.invite_txn = layer_.send_request(std::move(out), now);
+  txn_owner_[txn_key(s.invite_txn)] = TxnOwner{id, TxnPurpose::Invite, {}};
+  s.local_sdp = request.sdp_offer;
+  s.preconditions = request.sdp_offer.find("a=des:") != std::string::npos;
+  if (s.preconditions && config_.local_qos_ready_after) arm(s, kQosReady, now + *config_.local_qos_ready_after);
+  return id;
+}
+
+void UserAgent::on_response(txn::TransactionId client, const sip::Message& r, TimePoint now) {
+  auto it = txn_owner_.find(txn_key(client));
+  if (it == txn_owner_.end()) return;
+  const TxnOwner owner = it->second;
+  Session* s = find(owner.session);
+  if (!s) return;
+  switch (owner.purpose) {
+    case TxnPurpose::Invite:
+      on_invite_response(*s, r, now);
+      return;
+    case TxnPurpose::Prack:
+      if (r.status_code() >= 200 && r.status_code() < 300) {
+        if (!s->times.reliability_done) s->times.reliability_done = now;
+        s->prack_done = true;
+        SessionEvent e;
+        e.kind = SessionEventKind::PrackDone;
+        e.session = owner.session;
+        e.at = now;
+        e.status = r.status_code();
+        e.remote_tag = owner.remote_tag;
+        e.rseq = 0;
+        emit(std::move(e));
+        if (Session* again = find(owner.session)) maybe_send_qos_update(*again, now);
+      }
+      return;
+    case TxnPurpose::Update: {
+      const int status = r.status_code();
+      if (status < 200) return;
+      if (status == 491) {
+        // RFC 3261 §14.1 glare: the owner of the Call-ID (the dialog's UAC)
+        // waits 2.1-4 s, the other side 0-2 s, in units of 10 ms.
+        const bool owner_of_call_id = s->role == SessionRole::Uac;
+        const std::uint64_t r10 = rng_ = rng_ * 6364136223846793005ull + 1442695040888963407ull;
+        const auto units = owner_of_call_id ? 210 + (r10 >> 33) % 191 : (r10 >> 33) % 201;
+        // Our offer was refused, so it is no longer outstanding: an UPDATE
+        // from the peer during the wait is answered, not met with 491.
+        s->update_pending = false;
+        s->update_retry = true;
+        arm(*s, kUpdateRetry, now + std::chrono::milliseconds(10 * units));
+        return;
+      }
+      s->update_pending = false;
+      if (status >= 300) return;
+      s->local_sdp = s->update_sdp;
+      read_peer_preconditions(*s, r.body());
+      SessionEvent e;
+      e.kind = SessionEventKind::Updated;
+      e.session = owner.session;
+      e.at = now;
+      e.status = status;
+      e.remote_tag = owner.remote_tag;
+      e.body = r.body();
+      emit(e);
+      if (Session* again = find(owner.session)) check_preconditions(*again, now);
+      return;
+    }
+    case TxnPurpose::Bye:
+      if (r.status_code() < 200) return;
+      if (s->role == SessionRole::Uac && s->confirmed != SIZE_MAX &&
+          owner.remote_tag != s->dialogs[s->confirmed].remote_tag)
+        return;  // the BYE of a fork we did not keep
+      if (s->failure_reported) {
+        release(*s);
+      } else {
+        end(*s, "released with BYE", now);
+      }
+      return;
+    default:
+      return;
+  }
+}
+
+void UserAgent::on_invite_response(Session& s, const sip::Message& r, TimePoint now) {
+  const SessionId id{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation};
+  const int status = r.status_code();
+  const std::string_view tag = r.to() && r.to()->tag() ? *r.to()->tag() : std::string_view();
+  if (status < 200) {
+    if (!s.times.first_provisional) s.times.first_provisional = now;
+    if (status > 100 && !s.times.first_18x) s.times.first_18x = now;
+    s.provisional_seen = true;
+    const bool reliable = r.lists(sip::HeaderId::Require, "100rel");
+    if (reliable && !r.rseq()) {
+      dropped_.push_back("reliable provisional without RSeq (RFC 3262 §7.1), discarded");
+      return;
+    }
+    Dialog* d = nullptr;
+    if (!tag.empty()) {
+      d = dialog_for(s, tag);
+      if (!d) {
+        // A new early dialog: one per To-tag, so each fork has its own.
+        Dialog nd;
+        nd.remote_tag = std::string(tag);
+        if (auto c = r.contacts().first()) nd.remote_target = std::string(c->uri.raw);
+        for (const sip::NameAddr& rr : r.record_routes()) nd.route_set.insert(nd.route_set.begin(), std::string(rr.raw));
+        if (nd.route_set.empty()) nd.route_set = s.initial_route;
+        s.dialogs.push_back(std::move(nd));
+        d = &s.dialogs.back();
+      }
+      if (s.state == SessionState::Calling) s.state = SessionState::Early;
+    }
+    if (reliable && d) {
+      const std::uint32_t rseq = *r.rseq();
+      if (d->rseq_seen && rseq <= d->last_rseq) return;        // a retransmission: already PRACKed
+      if (d->rseq_seen && rseq != d->last_rseq + 1) return;    // out of order: wait for the missing one
+      d->rseq_seen = true;
+      d->last_rseq = rseq;
+      if (has_sdp(r)) {
+        s.peer_answer_seen = true;
+        read_peer_preconditions(s, r.body());
+      }
+      SessionEvent e;
+      e.kind = SessionEventKind::Progress;
+      e.session = id;
+      e.at = now;
+      e.status = status;
+      e.reliable = true;
+      e.rseq = rseq;
+      e.remote_tag = d->remote_tag;
+      e.body = r.body();
+      emit(e);
+      Session* again = find(id);
+      if (!again) return;
+      if (Dialog* dd = dialog_for(*again, tag)) send_prack(*again, *dd, r, now);
+    } else {
+      SessionEvent e;
+      e.kind = SessionEventKind::Progress;
+      e.session = id;
+      e.at = now;
+      e.status = status;
+      e.remote_tag = std::string(tag);
+      e.body = r.body();
+      emit(e);
+    }
+    Session* again = find(id);
+    if (again && again->cancel_wanted && !again->cancel_sent) send_cancel(*again, now);
+    return;
+  }
+  if (status < 300) {
+    if (tag.empty()) {
+      dropped_.push_back("2xx to INVITE without a To-tag, discarded");
+      return;
+    }
+    Dialog* d = dialog_for(s, tag);
+    if (!d) {
+      Dialog nd;
+      nd.remote_tag = std::string(tag);
+      s.dialogs.push_back(std::move(nd));
+      d = &s.dialogs.back();
+    }
+    // The 2xx fixes the dialog's target and route set (RFC 3261 §12.1.2).
+    if (auto c = r.contacts().first()) d->remote_target = std::string(c->uri.raw);
+    d->route_set.clear();
+    for (const sip::NameAddr& rr : r.record_routes()) d->route_set.insert(d->route_set.begin(), std::string(rr.raw));
+    if (d->route_set.empty()) d->route_set = s.initial_route;
+    if (d->answered) {
+      // A retransmission: our ACK was lost, send it again.
+      if (!d->ack.empty()) layer_.send_stateless({config_.local, d->ack_destination, d->ack});
+      return;
+    }
+    d->answered = true;
+    const std::size_t index = static_cast<std::size_t>(d - s.dialogs.data());
+    if (s.confirmed != SIZE_MAX) {
+      // Another fork answered too: ACK it and release it (RFC 3261 §13.2.2.4).
+      send_ack(s, *d, now);
+      send_bye(s, s.dialogs[index], now);
+      return;
+    }
+    s.confirmed = index;
+    s.times.final_response = now;
+    s.state = SessionState::Answered;
+    SessionEvent e;
+    e.kind = SessionEventKind::Answered;
+    e.session = id;
+    e.at = now;
+    e.status = status;
+    e.remote_tag = std::string(tag);
+    e.body = r.body();
+    emit(e);
+    Session* again = find(id);
+    if (!again) return;
+    if (config_.faults.no_ack) return;
+    send_ack(*again, again->dialogs[index], now);
+    again->times.ack = now;
+    again->state = SessionState::Confirmed;
+    SessionEvent c;
+    c.kind = SessionEventKind::Confirmed;
+    c.session = id;
+    c.at = now;
+    c.status = status;
+    c.remote_tag = std::string(tag);
+    emit(std::move(c));
+    if (Session* s3 = find(id); s3 && s3->cancel_wanted) send_bye(*s3, s3->dialogs[index], now);
+    return;
+  }
+  // A final failure: the transaction has ACKed it.
+  if (s.state == SessionState::Answered || s.state == SessionState::Confirmed) return;  // after a 2xx (fork)
+  std::string cause;
+  if (s.cancel_sent && status == 487) {
+    cause = "cancelled by the caller";
+  } else {
+    cause = "rejected with " + std::to_string(status);
+    if (!r.reason_phrase().empty()) cause += " " + std::string(r.reason_phrase());
+  }
+  fail(s, status, std::move(cause), now);
+}
+
+void UserAgent::send_prack(Session& s, Dialog& d, const sip::Message& provisional, TimePoint now) {
+  if (config_.faults.no_prack) return;
+  if (config_.faults.drop_prack_once) {
+    config_.faults.drop_prack_once = false;
+    return;
+  }
+  const SessionId id{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation};
+  // RFC 3262 §7.2: RAck = RSeq, CSeq number, CSeq method of the provisional.
+  if (auto c = provisional.contacts().first()) d.remote_target = std::string(c->uri.raw);
+  const std::string rack =
+      "RAck: " + std::to_string(*provisional.rseq()) + " " + std::to_string(provisional.cseq()->number) + " INVITE\r\n";
+  const std::uint32_t cseq = ++s.local_cseq;
+  const std::string branch = layer_.new_branch();
+  const sip::Endpoint hop = next_hop(s, d);
+  std::string bytes = build_request(s, d, "PRACK", cseq, branch, rack, {});
+  txn::OutgoingRequest out{sip::Method::Prack, branch, std::move(bytes), config_.local, hop};
+  out.source.transport = hop.transport;
+  const txn::TransactionId t = layer_.send_request(std::move(out), now);
+  txn_owner_[txn_key(t)] = TxnOwner{id, TxnPurpose::Prack, d.remote_tag};
+}
+
+void UserAgent::send_ack(Session& s, Dialog& d, TimePoint) {
+  // The ACK for a 2xx is a transaction of its own (RFC 3261 §13.2.2.4): a new
+  // branch, the INVITE's CSeq number.
+  const std::string branch = layer_.new_branch();
+  d.ack = build_request(s, d, "ACK", s.invite_cseq, branch, {}, {});
+  d.ack_destination = next_hop(s, d);
+  sip::Endpoint from = config_.local;
+  from.transport = d.ack_destination.transport;
+  layer_.send_stateless({from, d.ack_destination, d.ack});
+}
+
+void UserAgent::send_cancel(Session& s, TimePoint now) {
+  // RFC 3261 §9.1: same Request-URI, Call-ID, From, To (no tag), CSeq number
+  // and top Via as the INVITE; Route as the INVITE.
+  s.cancel_sent = true;
+  auto b = sip::MessageBuilder::request("CANCEL", s.request_uri);
+  b.add(sip::HeaderId::Via, s.invite_via);
+  b.add(sip::HeaderId::MaxForwards, "70");
+  for (const std::string& r : s.initial_route) b.add(sip::HeaderId::Route, r);
+  b.add(sip::HeaderId::From, s.local_party + ";tag=" + s.local_tag);
+  b.add(sip::HeaderId::To, s.remote_party);
+  b.add(sip::HeaderId::CallId, s.call_id);
+  b.add(sip::HeaderId::CSeq, std::to_string(s.invite_cseq) + " CANCEL");
+  b.add(sip::HeaderId::ContentLength, "0");
+  txn::OutgoingRequest out{sip::Method::Cancel, s.invite_branch, b.serialize(), config_.local, s.next_hop};
+  out.source.transport = s.next_hop.transport;
+  const txn::TransactionId t = layer_.send_request(std::move(out), now);
+  txn_owner_[txn_key(t)] = TxnOwner{SessionId{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation},
+                                    TxnPurpose::Cancel, {}};
+}
+
+void UserAgent::send_bye(Session& s, Dialog& d, TimePoint now, std::string_view reason_header) {
+  const std::uint32_t cseq = ++s.local_cseq;
+  const std::string branch = layer_.new_branch();
+  const sip::Endpoint hop = next_hop(s, d);
+  std::string extra;
+  if (!reason_header.empty()) extra = std::string(reason_header) + "\r\n";
+  std::string bytes = build_request(s, d, "BYE", cseq, branch, extra, {});
+  txn::OutgoingRequest out{sip::Method::Bye, branch, std::move(bytes), config_.local, hop};
+  out.source.transport = hop.transport;
+  const txn::TransactionId t = layer_.send_request(std::move(out), now);
+  txn_owner_[txn_key(t)] = TxnOwner{SessionId{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation},
+                                    TxnPurpose::Bye, d.remote_tag};
+}
+
+void UserAgent::hang_up(SessionId id, TimePoint now) {
+  Session* s = find(id);
+  if (!s) return;
+  if (s->role == SessionRole::Uac) {
+    if (s->state == SessionState::Confirmed && s->confirmed != SIZE_MAX) {
+      s->state = SessionState::Terminating;
+      send_bye(*s, s->dialogs[s->confirmed], now);  // its 200 reports Ended
+      return;
+    }
+    if (s->state == SessionState::Calling || s->state == SessionState::Early) {
+      s->cancel_wanted = true;
+      if (s->provisional_seen && !s->cancel_sent) send_cancel(*s, now);
+    }
+    return;
+  }
+  if (s->state == SessionState::Confirmed && !s->dialogs.empty()) {
+    s->state = SessionState::Terminating;
+    send_bye(*s, s->dialogs.front(), now);
+    return;
+  }
+  if (!s->final_sent) reject(id, 480, now);
+}
+
+// --- UAS --------------------------------------------------------------------------------------
+
+void UserAgent::on_request(txn::TransactionId server, const sip::Message& request, const sip::Endpoint& remote,
+                           const sip::Endpoint& local, TimePoint now) {
+  const sip::NameAddr* to = request.to();
+  const bool in_dialog = to && to->tag();
+  if (request.method() == sip::Method::Ack) {
+    if (!in_dialog) return;
+    Session* s = find_by_dialog(request.call_id(), *to->tag());
+    if (!s || s->role != SessionRole::Uas) {
+      dropped_.push_back("ACK for an unknown dialog, discarded");
+      return;
+    }
+    if (s->state != SessionState::Answered) return;  // a retransmitted ACK
+    disarm(*s, k2xxRetransmit);
+    disarm(*s, k2xxGiveUp);
+    s->state = SessionState::Confirmed;
+    s->times.ack = now;
+    SessionEvent e;
+    e.kind = SessionEventKind::Confirmed;
+    e.session = SessionId{static_cast<std::uint32_t>(s - sessions_.data()), s->generation};
+    e.at = now;
+    e.status = 200;
+    e.remote_tag = s->dialogs.empty() ? std::string() : s->dialogs.front().remote_tag;
+    emit(std::move(e));
+    return;
+  }
+  if (in_dialog) return on_in_dialog_request(server, request, now);
+  if (request.method() == sip::Method::Invite) return on_invite(server, request, remote, local, now);
+  // Out-of-dialog requests other than INVITE: OPTIONS gets 200 (a keep-alive
+  // ping), PRACK/BYE/UPDATE without a dialog 481, the rest 405.
+  switch (request.method()) {
+    case sip::Method::Options:
+      respond_in_txn(server, request, 200, now, {}, "Allow", config_.allow);
+      return;
+    case sip::Method::Prack:
+    case sip::Method::Bye:
+    case sip::Method::Update:
+      respond_in_txn(server, request, 481, now);
+      return;
+    default:
+      respond_in_txn(server, request, 405, now, {}, "Allow", config_.allow);
+      return;
+  }
+}
+
+void UserAgent::on_invite(txn::TransactionId server, const sip::Message& invite, const sip::Endpoint& remote,
+                          const sip::Endpoint& local, TimePoint now) {
+  if (auto refusal = sip::check_request(invite, profile_)) {
+    auto b = sip::MessageBuilder::response_to(invite, refusal->status, random_token(10));
+    if (!refusal->unsupported.empty()) {
+      std::string list;
+      for (const std::string& tag : refusal->unsupported) list += (list.empty() ? "" : ", ") + tag;
+      b.add(sip::HeaderId::Unsupported, list);
+    }
+    b.add(sip::HeaderId::ContentLength, "0");
+    layer_.send_response(server, refusal->status, b.serialize(), now);
+    return;
+  }
+  const SessionId id = create_session(SessionRole::Uas);
+  Session& s = sessions_[id.index];
+  s.invite_txn = server;
+  s.call_id = std::string(invite.call_id());
+  s.local_tag = random_token(10);
+  s.local = local;
+  s.response_to = layer_.response_destination(server).value_or(remote);
+  s.invite_cseq = invite.cseq()->number;
+  s.remote_cseq = invite.cseq()->number;
+  s.times.invite = now;
+  for (const sip::HeaderField& f : invite.headers()) {
+    switch (f.id) {
+      case sip::HeaderId::Via: s.vias.emplace_back(f.value); break;
+      case sip::HeaderId::RecordRoute: s.record_routes.emplace_back(f.value); break;
+      case sip::HeaderId::From: s.from_value = std::string(f.value); break;
+      case sip::HeaderId::To: s.to_value = std::string(f.value); break;
+      case sip::HeaderId::CSeq: s.cseq_value = std::string(f.value); break;
+      default: break;
+    }
+  }
+  s.local_party = s.to_value;
+  s.remote_party = s.from_value;  // carries the remote tag already
+  s.peer_requires_100rel = invite.lists(sip::HeaderId::Require, "100rel");
+  s.peer_allows_100rel = s.peer_requires_100rel || invite.lists(sip::HeaderId::Supported, "100rel");
+  s.next_rseq = static_cast<std::uint32_t>(1 + (rng_ % 0x7FFFFFFF) / 2);  // random start, room to grow (RFC 3262 §3)
+  Dialog d;
+  d.remote_tag = std::string(invite.from() && invite.from()->tag() ? *invite.from()->tag() : std::string_view());
+  if (auto c = invite.contacts().first()) d.remote_target = std::string(c->uri.raw);
+  for (const sip::NameAddr& rr : invite.record_routes()) d.route_set.emplace_back(rr.raw);
+  s.dialogs.push_back(std::move(d));
+  by_dialog_.emplace(dialog_key(s.call_id, s.local_tag), id.index);
+  txn_owner_[txn_key(server)] = TxnOwner{id, TxnPurpose::Invite, {}};
+  read_peer_preconditions(s, invite.body());
+  if (s.preconditions && config_.local_qos_ready_after) arm(s, kQosReady, now + *config_.local_qos_ready_after);
+  SessionEvent e;
+  e.kind = SessionEventKind::Incoming;
+  e.session = id;
+  e.at = now;
+  e.body = invite.body();
+  emit(std::move(e));
+}
+
+bool UserAgent::send_provisional(SessionId id, int status, std::string_view sdp, TimePoint now) {
+  Session* s = find(id);
+  if (!s || s->role != SessionRole::Uas || s->final_sent || status <= 100 || status >= 200) return false;
+  if (s->preconditions && status == 180 && !s->qos.met()) {
+    // RFC 3312 §6: no alerting until the preconditions are met.
+    s->held_alerting = true;
+    return true;
+  }
+  if (!s->times.first_provisional) s->times.first_provisional = now;
+  if (!s->times.first_18x) s->times.first_18x = now;
+  s->state = SessionState::Early;
+  std::string with_qos;
+  if (s->preconditions && !sdp.empty()) {
+    with_qos = sdp::rewrite_preconditions(sdp, s->qos.attributes());
+    sdp = with_qos;
+  }
+  if (!sdp.empty()) s->local_sdp = std::string(sdp);
+  const bool reliable = s->peer_requires_100rel || (s->peer_allows_100rel && config_.reliable_provisionals);
+  if (!reliable) {
+    layer_.send_response(s->invite_txn, status, build_response(*s, status, sdp, true, {}), now);
+  } else {
+    ReliableProvisional rp;
+    rp.status = status;
+    rp.rseq = s->next_rseq++;
+    rp.has_body = !sdp.empty();
+    rp.bytes = build_response(*s, status, sdp, true, "Require: 100rel\r\nRSeq: " + std::to_string(rp.rseq));
+    // RFC 3262 §3: no second reliable provisional while one is unPRACKed.
+    if (s->unacked) {
+      s->queued.push_back(std::move(rp));
+    } else {
+      send_reliable(*s, std::move(rp), now);
+    }
+  }
+  SessionEvent e;
+  e.kind = SessionEventKind::Progress;
+  e.session = id;
+  e.at = now;
+  e.status = status;
+  e.reliable = reliable;
+  e.remote_tag = s->dialogs.front().remote_tag;
+  e.body = sdp;
+  emit(std::move(e));
+  return true;
+}
+
+void UserAgent::send_reliable(Session& s, ReliableProvisional rp, TimePoint now) {
+  layer_.send_response(s.invite_txn, rp.status, rp.bytes, now);
+  s.unacked = std::move(rp);
+  s.rel_interval = config_.timers.t1;
+  arm(s, kRel1xxRetransmit, now + config_.timers.t1);
+  arm(s, kRel1xxGiveUp, now + config_.timers.timeout_64t1());
+}
+
+bool UserAgent::answer(SessionId id, std::string_view sdp, TimePoint now) {
+  Session* s = find(id);
+  if (!s || s->role != SessionRole::Uas || s->final_sent) return false;
+  s->final_sent = true;
+  disarm(*s, kRel1xxRetransmit);
+  disarm(*s, kRel1xxGiveUp);
+  s->queued.clear();
+  s->held_alerting = false;
+  if (!sdp.empty()) s->local_sdp = std::string(sdp);
+  s->final_2xx = build_response(*s, 200, sdp, true, {});
+  layer_.send_response(s->invite_txn, 200, s->final_2xx, now);
+  s->state = SessionState::Answered;
+  s->times.final_response = now;
+  s->interval_2xx = config_.timers.t1;
+  // 2xx retransmission is the UAS core's (RFC 6026); over TCP it is not needed.
+  if (!sip::is_reliable(s->response_to.transport)) arm(*s, k2xxRetransmit, now + config_.timers.t1);
+  arm(*s, k2xxGiveUp, now + config_.timers.timeout_64t1());
+  SessionEvent e;
+  e.kind = SessionEventKind::Answered;
+  e.session = id;
+  e.at = now;
+  e.status = 200;
+  e.remote_tag = s->dialogs.front().remote_tag;
+  e.body = sdp;
+  emit(std::move(e));
+  return true;
+}
+
+bool UserAgent::reject(SessionId id, int status, TimePoint now, std::string_view reason_header) {
+  Session* s = find(id);
+  if (!s || s->role != SessionRole::Uas || s->final_sent || status < 300) return false;
+  s->final_sent = true;
+  std::string extra;
+  if (!reason_header.empty()) extra = std::string(reason_header) + "\r\n";
+  layer_.send_response(s->invite_txn, status, build_response(*s, status, {}, false, extra), now);
+  fail(*s, status, "rejected with " + std::to_string(status), now);
+  return true;
+}
+
+void UserAgent::on_prack(Session& s, txn::TransactionId server, const sip::Message& prack, TimePoint now) {
+  const auto& rack = prack.rack();
+  if (!s.unacked || !rack || rack->rseq != s.unacked->rseq || rack->cseq != s.invite_cseq ||
+      rack->method != sip::Method::Invite) {
+    // RFC 3262 §3: a PRACK that matches no unacknowledged provisional gets 481.
+    respond_in_txn(server, prack, 481, now);
+    return;
+  }
+  std::string answer;
+  if (has_sdp(prack)) {
+    auto a = observer_.answer_offer(SessionId{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation},
+                                    prack.body());
+    if (!a) {
+      respond_in_txn(server, prack, 488, now);
+      return;
+    }
+    answer = std::move(*a);
+  }
+  respond_in_txn(server, prack, 200, now, answer);
+  const std::uint32_t rseq = s.unacked->rseq;
+  s.unacked.reset();
+  disarm(s, kRel1xxRetransmit);
+  disarm(s, kRel1xxGiveUp);
+  if (!s.times.reliability_done) s.times.reliability_done = now;
+  const SessionId id{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation};
+  SessionEvent e;
+  e.kind = SessionEventKind::PrackDone;
+  e.session = id;
+  e.at = now;
+  e.rseq = rseq;
+  e.remote_tag = s.dialogs.front().remote_tag;
+  emit(std::move(e));
+  Session* again = find(id);
+  if (again && !again->unacked && !again->queued.empty() && !again->final_sent) {
+    ReliableProvisional next = std::move(again->queued.front());
+    again->queued.pop_front();
+    send_reliable(*again, std::move(next), now);
+  }
+}
+
+void UserAgent::on_in_dialog_request(txn::TransactionId server, const sip::Message& request, TimePoint now) {
+  Session* s = find_by_dialog(request.call_id(), *request.to()->tag());
+  if (!s) {
+    respond_in_txn(server, request, 481, now);
+    return;
+  }
+  // RFC 3261 §12.2.2: a lower CSeq than the last one is out of order.
+  if (request.cseq()->number <= s->remote_cseq) {
+    respond_in_txn(server, request, 500, now);
+    return;
+  }
+  if (request.cseq()->number > s->remote_cseq) s->remote_cseq = request.cseq()->number;
+  switch (request.method()) {
+    case sip::Method::Prack:
+      if (s->role != SessionRole::Uas) {
+        respond_in_txn(server, request, 481, now);
+        return;
+      }
+      on_prack(*s, server, request, now);
+      return;
+    case sip::Method::Bye: {
+      respond_in_txn(server, request, 200, now);
+      disarm(*s, k2xxRetransmit);
+      disarm(*s, k2xxGiveUp);
+      end(*s, "released by the peer with BYE", now);
+      return;
+    }
+    case sip::Method::Update:
+      on_update(*s, server, request, now);
+      return;
+    case sip::Method::Options:
+      respond_in_txn(server, request, 200, now, {}, "Allow", config_.allow);
+      return;
+    default:
+      respond_in_txn(server, request, 405, now, {}, "Allow", config_.allow);
+      return;
+  }
+}
+
+// --- UPDATE and preconditions -------------------------------------------------------------
+
+UserAgent::Dialog* UserAgent::current_dialog(Session& s) {
+  if (s.dialogs.empty()) return nullptr;
+  if (s.role == SessionRole::Uac && s.confirmed != SIZE_MAX) return &s.dialogs[s.confirmed];
+  return &s.dialogs.back();  // UAC early: the latest fork; UAS: its one dialog
+}
+
+void UserAgent::read_peer_preconditions(Session& s, std::string_view body) {
+  if (body.empty()) return;
+  auto parsed = sdp::parse(body);
+  if (!parsed) return;
+  for (const sdp::Media& m : parsed->media) {
+    if (m.media != "audio") continue;
+    const sdp::MediaPreconditions p = sdp::read_preconditions(m);
+    if (p.empty()) return;
+    s.preconditions = true;
+    s.qos.update_from_peer(p);
+    return;
+  }
+}
+
+bool UserAgent::update(SessionId id, std::string_view sdp, TimePoint now) {
+  Session* s = find(id);
+  if (!s || s->update_pending || s->update_retry || !current_dialog(*s) || s->state == SessionState::Calling)
+    return false;
+  s->update_sdp = std::string(sdp);
+  s->update_pending = true;
+  send_update(*s, now);
+  return true;
+}
+
+void UserAgent::send_update(Session& s, TimePoint now) {
+  Dialog* d = current_dialog(s);
+  if (!d) return;
+  const std::uint32_t cseq = ++s.local_cseq;
+  const std::string branch = layer_.new_branch();
+  const sip::Endpoint hop = next_hop(s, *d);
+  std::string bytes = build_request(s, *d, "UPDATE", cseq, branch, "Contact: " + contact_value() + "\r\n", s.update_sdp);
+  txn::OutgoingRequest out{sip::Method::Update, branch, std::move(bytes), config_.local, hop};
+  out.source.transport = hop.transport;
+  const txn::TransactionId t = layer_.send_request(std::move(out), now);
+  txn_owner_[txn_key(t)] = TxnOwner{SessionId{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation},
+                                    TxnPurpose::Update, d->remote_tag};
+}
+
+void UserAgent::set_local_qos_ready(SessionId id, TimePoint now) {
+  Session* s = find(id);
+  if (!s || s->local_qos_ready) return;
+  s->local_qos_ready = true;
+  s->qos.local.current = sdp::QosDirection::SendRecv;
+  disarm(*s, kQosReady);
+  if (s->role == SessionRole::Uac) {
+    maybe_send_qos_update(*s, now);
+  } else {
+    check_preconditions(*s, now);
+  }
+}
+
+void UserAgent::maybe_send_qos_update(Session& s, TimePoint now) {
+  // The UE tells the peer its resources are ready once the early dialog's
+  // offer/answer is done (the answer came reliably and was PRACKed).
+  if (s.role != SessionRole::Uac || !s.preconditions || !s.local_qos_ready || s.qos_update_sent ||
+      !s.peer_answer_seen || !s.prack_done || s.update_pending || s.local_sdp.empty())
+    return;
+  s.qos_update_sent = true;
+  s.update_sdp = sdp::rewrite_preconditions(s.local_sdp, s.qos.attributes());
+  s.update_pending = true;
+  send_update(s, now);
+}
+
+void UserAgent::check_preconditions(Session& s, TimePoint now) {
+  if (!s.preconditions || s.times.preconditions_met || !s.qos.met()) return;
+  s.times.preconditions_met = now;
+  const SessionId id{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation};
+  SessionEvent e;
+  e.kind = SessionEventKind::PreconditionsMet;
+  e.session = id;
+  e.at = now;
+  if (Dialog* d = current_dialog(s)) e.remote_tag = d->remote_tag;
+  emit(std::move(e));
+  Session* again = find(id);
+  if (again && again->held_alerting && !again->final_sent) {
+    again->held_alerting = false;
+    send_provisional(id, 180, {}, now);
+  }
+}
+
+void UserAgent::on_update(Session& s, txn::TransactionId server, const sip::Message& update, TimePoint now) {
+  const SessionId id{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation};
+  if (!has_sdp(update)) {
+    respond_in_txn(server, update, 200, now);  // a target refresh without an offer
+    return;
+  }
+  if (s.update_pending) {
+    // RFC 3311 §5.2: an offer while ours is unanswered is glare.
+    respond_in_txn(server, update, 491, now, {}, "Retry-After", "1");
+    return;
+  }
+  read_peer_preconditions(s, update.body());
+  if (s.preconditions && s.qos.remote.strength == sdp::Strength::Failure) {
+    respond_in_txn(server, update, 200, now, s.local_sdp);
+    if (!s.final_sent) reject(id, 580, now, "Warning: 399 imsflow \"preconditions failed\"");
+    return;
+  }
+  std::string answer;
+  if (auto a = observer_.answer_offer(id, update.body())) {
+    answer = std::move(*a);
+  } else if (!s.local_sdp.empty()) {
+    answer = s.preconditions ? sdp::rewrite_preconditions(s.local_sdp, s.qos.attributes()) : s.local_sdp;
+  } else {
+    respond_in_txn(server, update, 488, now);
+    return;
+  }
+  s.local_sdp = answer;
+  respond_in_txn(server, update, 200, now, answer);
+  SessionEvent e;
+  e.kind = SessionEventKind::Updated;
+  e.session = id;
+  e.at = now;
+  e.status = 200;
+  if (Dialog* d = current_dialog(s)) e.remote_tag = d->remote_tag;
+  e.body = answer;
+  emit(e);
+  if (Session* again = find(id)) check_preconditions(*again, now);
+}
+
+void UserAgent::on_cancel(txn::TransactionId invite_server, const sip::Message&, TimePoint now) {
+  auto it = txn_owner_.find(txn_key(invite_server));
+  if (it == txn_owner_.end()) return;
+  Session* s = find(it->second.session);
+  if (!s || s->final_sent) return;
+  s->final_sent = true;
+  layer_.send_response(s->invite_txn, 487, build_response(*s, 487, {}, false, {}), now);
+  fail(*s, 487, "cancelled by the caller", now);
+}
+
+void UserAgent::on_timeout(txn::TransactionId txn, txn::TimeoutTimer timer, TimePoint now) {
+  auto it = txn_owner_.find(txn_key(txn));
+  if (it == txn_owner_.end()) return;
+  const TxnOwner owner = it->second;
+  Session* s = find(owner.session);
+  if (!s) return;
+  switch (owner.purpose) {
+    case TxnPurpose::Invite:
+      if (timer == txn::TimeoutTimer::C) {
+        s->cancel_wanted = true;
+        if (!s->cancel_sent) send_cancel(*s, now);
+        return;
+      }
+      if (s->role == SessionRole::Uac && (s->state == SessionState::Calling || s->state == SessionState::Early)) {
+        fail(*s, 408,
+             s->provisional_seen ? "no final response before the INVITE transaction timed out"
+                                 : "no useful progress after INVITE: nothing answered before Timer B",
+             now);
+      }
+      return;
+    case TxnPurpose::Bye:
+      if (s->role == SessionRole::Uac && s->confirmed != SIZE_MAX &&
+          owner.remote_tag != s->dialogs[s->confirmed].remote_tag)
+        return;
+      if (s->failure_reported) {
+        release(*s);
+      } else {
+        end(*s, "BYE not answered (Timer F)", now);
+      }
+      return;
+    default:
+      return;
+  }
+}
+
+void UserAgent::on_stray_response(const sip::Message& response, const sip::Endpoint& remote, TimePoint now) {
+  // A 2xx retransmission after the INVITE transaction ended: re-ACK it.
+  if (response.status_code() < 200 || response.status_code() >= 300 || !response.cseq() ||
+      response.cseq()->method != sip::Method::Invite)
+    return;
+  const sip::NameAddr* from = response.from();
+  const sip::NameAddr* to = response.to();
+  if (!from || !from->tag() || !to || !to->tag()) return;
+  Session* s = find_by_dialog(response.call_id(), *from->tag());
+  if (!s) return;
+  if (Dialog* d = dialog_for(*s, *to->tag()); d && !d->ack.empty())
+    layer_.send_stateless({config_.local, d->ack_destination, d->ack});
+  (void)remote;
+  (void)now;
+}
+
+void UserAgent::on_dropped(std::string_view reason, const sip::Endpoint& remote, TimePoint) {
+  dropped_.push_back(std::string(reason) + " (from " + remote.to_string() + ")");
+  if (dropped_.size() > 1000) dropped_.erase(dropped_.begin(), dropped_.begin() + 500);
+}
+
+void UserAgent::on_terminated(txn::TransactionId id, TimePoint) { txn_owner_.erase(txn_key(id)); }
+
+}  // namespace imsflow::dialog

@@ -1,0 +1,263 @@
+// A user agent core with INVITE sessions (RFC 3261 §12–§15, RFC 3262,
+// RFC 6026), sans-I/O: it owns a transaction layer and is itself a
+// txn::Node, so net/ and sim/ drive it like any core.
+//
+// UAC: one early dialog per To-tag (forking), a PRACK for every reliable
+// provisional once per dialog and in RSeq order, ACK for every 2xx (and BYE
+// for the forks it did not keep), CANCEL, BYE.
+// UAS: reliable provisionals with Require: 100rel and RSeq, retransmitted
+// until PRACKed (T1 doubling up to T2) and given up with a 5xx after 64·T1;
+// no new reliable provisional with a body before the previous one is
+// PRACKed; 2xx retransmitted until ACK and the call released with BYE after
+// 64·T1 without one; 481 for requests that match no dialog; 420 for an
+// unsupported Require.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "sdp/precondition.hpp"
+#include "sip/endpoint.hpp"
+#include "sip/message.hpp"
+#include "sip/verdict.hpp"
+#include "txn/transaction_layer.hpp"
+#include "util/clock.hpp"
+
+namespace imsflow::dialog {
+
+struct SessionId {
+  std::uint32_t index = 0;
+  std::uint32_t generation = 0;
+  explicit operator bool() const { return generation != 0; }
+  friend bool operator==(const SessionId&, const SessionId&) = default;
+};
+
+/// Deliberate misbehaviour, to reproduce the seed's failure rows on purpose.
+struct Faults {
+  bool no_prack = false;      // UAC: never PRACK a reliable provisional
+  bool no_ack = false;        // UAC: never ACK a 2xx
+  bool drop_prack_once = false;  // UAC: "lose" the first PRACK it would send
+};
+
+struct UserAgentConfig {
+  sip::Endpoint local;                  // where this UA listens: Via and Contact
+  std::string user = "ua";              // user part of the Contact and default From
+  std::string aor;                      // From URI; default sip:user@local
+  bool reliable_provisionals = true;    // UAS: 18x reliably when the INVITE allows 100rel
+  bool require_100rel = false;          // UAC: Require (not just Supported) 100rel
+  std::vector<std::string> supported{"100rel", "timer"};
+  std::string allow = "INVITE, ACK, CANCEL, BYE, PRACK, UPDATE, OPTIONS";
+  std::string user_agent = "imsflow";
+  /// Preconditions (RFC 3312): local resources become ready this long after
+  /// the INVITE (sent or received); nullopt: only when set_local_qos_ready().
+  std::optional<Duration> local_qos_ready_after = Duration::zero();
+  txn::TimerConfig timers;
+  std::uint64_t seed = 1;               // tags, Call-IDs, branches and RSeq are drawn from it
+  Faults faults;
+};
+
+enum class SessionRole : std::uint8_t { Uac, Uas };
+enum class SessionState : std::uint8_t { Calling, Early, Answered, Confirmed, Terminating, Terminated };
+std::string_view to_string(SessionState s);
+
+enum class SessionEventKind : std::uint8_t {
+  Incoming,     // UAS: a new INVITE (answer with send_provisional/answer/reject)
+  Progress,     // a provisional response sent or received
+  PrackDone,    // a reliable provisional was PRACKed (UAS) or its PRACK got 200 (UAC)
+  Answered,     // 2xx sent or received
+  Confirmed,    // ACK sent (UAC) or received (UAS): the dialog is established
+  Failed,       // the INVITE ended without a session: status and cause say why
+  Ended,        // BYE done (or the session was released after a failure to confirm)
+  Updated,      // an UPDATE got its 2xx (sent or received); body: the answer
+  PreconditionsMet,  // local and remote QoS are both ready (RFC 3312): alerting may start
+};
+std::string_view to_string(SessionEventKind k);
+
+/// The seed's phases, as times on the driver's clock.
+struct SessionTimes {
+  std::optional<TimePoint> invite;              // session request
+  std::optional<TimePoint> first_provisional;   // provisional handling (100 or 18x)
+  std::optional<TimePoint> first_18x;
+  std::optional<TimePoint> reliability_done;    // reliability handling: PRACK 200
+  std::optional<TimePoint> final_response;      // final confirmation: 2xx …
+  std::optional<TimePoint> ack;                 // … and ACK
+  std::optional<TimePoint> preconditions_met;
+};
+
+struct SessionEvent {
+  SessionEventKind kind = SessionEventKind::Progress;
+  SessionId session;
+  TimePoint at;
+  int status = 0;
+  bool reliable = false;       // Progress: the provisional was sent with 100rel
+  std::uint32_t rseq = 0;
+  std::string remote_tag;      // the dialog (fork) this is about
+  std::string cause;           // Failed/Ended: why, in the seed's words
+  std::string_view body;       // Progress/Answered: the SDP, when there is one (valid during the callback)
+};
+
+class SessionObserver {
+ public:
+  virtual ~SessionObserver() = default;
+  virtual void on_session_event(const SessionEvent& event) = 0;
+  /// An UPDATE or PRACK carried an SDP offer: the answer to put in its 200.
+  /// nullopt lets the session answer by itself: its last SDP, with the
+  /// precondition lines of its QoS table (488 when it has sent no SDP yet).
+  virtual std::optional<std::string> answer_offer(SessionId, std::string_view /*offer*/) { return std::nullopt; }
+};
+
+/// What the UAC puts in a new INVITE.
+struct CallRequest {
+  std::string target;                  // Request-URI and To
+  sip::Endpoint next_hop;              // where the INVITE goes (an outbound proxy, the P-CSCF, the UAS)
+  std::string sdp_offer;               // empty: no offer in the INVITE
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers, in order
+  std::vector<std::string> route;      // a preloaded route set (Service-Route), as name-addr values
+};
+
+class UserAgent final : public txn::Node, private txn::TransactionUser {
+ public:
+  UserAgent(UserAgentConfig config, SessionObserver& observer);
+  ~UserAgent() override;
+
+  // --- txn::Node ---
+  void receive(std::string_view bytes, const sip::Endpoint& remote, const sip::Endpoint& local,
+               TimePoint now) override {
+    layer_.receive(bytes, remote, local, now);
+  }
+  void advance(TimePoint now) override;
+  std::optional<TimePoint> next_deadline() const override;
+  void take_transmits(std::vector<txn::Transmit>& out) override { layer_.take_transmits(out); }
+
+  // --- UAC ---
+  SessionId call(const CallRequest& request, TimePoint now);
+  /// CANCEL while early (deferred until a provisional came, RFC 3261 §9.1),
+  /// BYE when answered or confirmed; UAS: 480 before the final response.
+  void hang_up(SessionId id, TimePoint now);
+
+  // --- UAS ---
+  /// 18x; reliable (100rel) when the INVITE allows it and the config wants
+  /// it. A reliable one with a body waits while another is unPRACKed.
+  bool send_provisional(SessionId id, int status, std::string_view sdp, TimePoint now);
+  bool answer(SessionId id, std::string_view sdp, TimePoint now);
+  bool reject(SessionId id, int status, TimePoint now, std::string_view reason_header = {});
+
+  // --- both ---
+  /// Sends an UPDATE with an SDP offer in an early or confirmed dialog
+  /// (RFC 3311). On 491 (glare) it is retried after the RFC 3261 §14.1 wait.
+  bool update(SessionId id, std::string_view sdp, TimePoint now);
+  /// Our access network's resources are reserved (RFC 3312): the UAC then
+  /// sends UPDATE with the new status; the UAS may start alerting when the
+  /// peer's are ready too.
+  void set_local_qos_ready(SessionId id, TimePoint now);
+
+  // --- inspection ---
+  std::size_t live_sessions() const { return live_; }
+  std::size_t live_transactions() const { return layer_.live_transactions(); }
+  std::optional<SessionState> state(SessionId id) const;
+  /// The precondition status table, when the session uses preconditions.
+  const sdp::QosTable* qos(SessionId id) const;
+  const SessionTimes* times(SessionId id) const;
+  std::string_view call_id(SessionId id) const;
+  /// Remote tags of the session's dialogs (one per fork at the UAC).
+  std::vector<std::string> dialogs(SessionId id) const;
+  const txn::TransactionStats& transaction_stats() const { return layer_.stats(); }
+  const UserAgentConfig& config() const { return config_; }
+  /// Why the last refused input was refused (for logs and tests).
+  const std::vector<std::string>& dropped() const { return dropped_; }
+
+ private:
+  struct Dialog;
+  struct Session;
+  struct ReliableProvisional;
+  enum Slot : std::uint8_t {
+    kRel1xxRetransmit = 0,
+    kRel1xxGiveUp,
+    k2xxRetransmit,
+    k2xxGiveUp,
+    kQosReady,
+    kUpdateRetry,
+    kSlots
+  };
+  enum class TxnPurpose : std::uint8_t { Invite, Prack, Bye, Cancel, Update, Other };
+  struct TxnOwner {
+    SessionId session;
+    TxnPurpose purpose = TxnPurpose::Other;
+    std::string remote_tag;
+  };
+
+  // txn::TransactionUser
+  void on_request(txn::TransactionId server, const sip::Message& request, const sip::Endpoint& remote,
+                  const sip::Endpoint& local, TimePoint now) override;
+  void on_response(txn::TransactionId client, const sip::Message& response, TimePoint now) override;
+  void on_timeout(txn::TransactionId txn, txn::TimeoutTimer timer, TimePoint now) override;
+  void on_cancel(txn::TransactionId invite_server, const sip::Message& cancel, TimePoint now) override;
+  void on_stray_response(const sip::Message& response, const sip::Endpoint& remote, TimePoint now) override;
+  void on_dropped(std::string_view reason, const sip::Endpoint& remote, TimePoint now) override;
+  void on_terminated(txn::TransactionId id, TimePoint now) override;
+
+  // UAC
+  void on_invite_response(Session& s, const sip::Message& r, TimePoint now);
+  void send_prack(Session& s, Dialog& d, const sip::Message& provisional, TimePoint now);
+  void send_ack(Session& s, Dialog& d, TimePoint now);
+  void send_cancel(Session& s, TimePoint now);
+  void send_bye(Session& s, Dialog& d, TimePoint now, std::string_view reason_header = {});
+  void send_update(Session& s, TimePoint now);
+  void maybe_send_qos_update(Session& s, TimePoint now);
+  void on_update(Session& s, txn::TransactionId server, const sip::Message& update, TimePoint now);
+  void check_preconditions(Session& s, TimePoint now);
+  void read_peer_preconditions(Session& s, std::string_view body);
+  Dialog* current_dialog(Session& s);
+  // UAS
+  void on_invite(txn::TransactionId server, const sip::Message& invite, const sip::Endpoint& remote,
+                 const sip::Endpoint& local, TimePoint now);
+  void on_in_dialog_request(txn::TransactionId server, const sip::Message& request, TimePoint now);
+  void on_prack(Session& s, txn::TransactionId server, const sip::Message& prack, TimePoint now);
+  void send_reliable(Session& s, ReliableProvisional rp, TimePoint now);
+  std::string build_response(const Session& s, int status, std::string_view sdp, bool with_contact,
+                             std::string_view extra) const;
+  void respond_in_txn(txn::TransactionId server, const sip::Message& request, int status, TimePoint now,
+                      std::string_view body = {}, std::string_view extra_name = {}, std::string_view extra_value = {});
+
+  // shared
+  SessionId create_session(SessionRole role);
+  Session* find(SessionId id);
+  const Session* find(SessionId id) const;
+  Session* find_by_dialog(std::string_view call_id, std::string_view local_tag);
+  Dialog* dialog_for(Session& s, std::string_view remote_tag);
+  std::string build_request(Session& s, Dialog& d, std::string_view method, std::uint32_t cseq,
+                            const std::string& branch, std::string_view extra, std::string_view body) const;
+  sip::Endpoint next_hop(const Session& s, const Dialog& d) const;
+  void arm(Session& s, Slot slot, TimePoint when);
+  void disarm(Session& s, Slot slot);
+  void fire(SessionId id, Slot slot, TimePoint now);
+  void emit(SessionEvent e);
+  void fail(Session& s, int status, std::string cause, TimePoint now);
+  void end(Session& s, std::string cause, TimePoint now);
+  void release(Session& s);
+  std::string random_token(std::size_t hex_digits);
+  std::string via_value(const std::string& branch, sip::Transport transport) const;
+  std::string contact_value() const;
+
+  UserAgentConfig config_;
+  SessionObserver& observer_;
+  txn::TransactionLayer layer_;
+  sip::ElementProfile profile_;
+  std::vector<Session> sessions_;
+  std::vector<std::uint32_t> free_;
+  std::unordered_map<std::string, std::uint32_t> by_dialog_;  // Call-ID '|' local tag → session
+  std::unordered_map<std::uint64_t, TxnOwner> txn_owner_;    // transaction → session and purpose
+  txn::TimerQueue timers_;
+  std::size_t live_ = 0;
+  std::uint64_t rng_;
+  std::vector<std::string> dropped_;
+  sip::Message scratch_;
+};
+
+}  // namespace imsflow::dialog

@@ -1,0 +1,608 @@
+#include "txn/transaction_layer.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "sip/builder.hpp"
+#include "sip/parser.hpp"
+#include "util/ascii.hpp"
+
+namespace imsflow::txn {
+
+namespace {
+
+constexpr std::size_t kUdpSizeLimit = 1300;  // RFC 3261 §18.1.1 (path MTU 1500 minus headroom)
+
+bool is_invite_kind(TransactionKind k) { return k == TransactionKind::ClientInvite || k == TransactionKind::ServerInvite; }
+
+void append_lower(std::string& out, std::string_view s) {
+  for (char c : s) out.push_back(ascii::to_lower(c));
+}
+
+void append_method(std::string& out, sip::Method m, std::string_view text) {
+  if (m == sip::Method::Unknown) {
+    out.append(text);
+  } else {
+    out.append(sip::method_name(m));
+  }
+}
+
+// Rewrites the transport of the first Via in `bytes` ("SIP/2.0/UDP" → TCP).
+bool switch_top_via_to_tcp(std::string& bytes) {
+  const std::size_t line_end = bytes.find('\n');
+  if (line_end == std::string::npos) return false;
+  constexpr std::string_view kUdp = "SIP/2.0/UDP";
+  for (std::size_t at = line_end; at + kUdp.size() <= bytes.size(); ++at) {
+    if ((bytes[at] == 'S' || bytes[at] == 's') && ascii::iequals(std::string_view(bytes).substr(at, kUdp.size()), kUdp)) {
+      bytes.replace(at + 8, 3, "TCP");
+      return true;
+    }
+    if (bytes[at] == '\n' && at + 2 < bytes.size() && (bytes[at + 1] == '\n' || bytes[at + 1] == '\r')) break;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string_view to_string(TransactionState s) {
+  switch (s) {
+    case TransactionState::Calling: return "Calling";
+    case TransactionState::Trying: return "Trying";
+    case TransactionState::Proceeding: return "Proceeding";
+    case TransactionState::Completed: return "Completed";
+    case TransactionState::Confirmed: return "Confirmed";
+    case TransactionState::Accepted: return "Accepted";
+    case TransactionState::Terminated: return "Terminated";
+  }
+  return "?";
+}
+
+char timer_letter(TimeoutTimer t) {
+  switch (t) {
+    case TimeoutTimer::B: return 'B';
+    case TimeoutTimer::C: return 'C';
+    case TimeoutTimer::F: return 'F';
+    case TimeoutTimer::H: return 'H';
+  }
+  return '?';
+}
+
+// --- keys (RFC 3261 §17.1.3, §17.2.3) ---------------------------------------
+
+std::string server_transaction_key(const sip::Message& request, sip::Method as_method) {
+  std::string key;
+  const sip::Via* via = request.top_via();
+  if (!via || !request.cseq()) return key;
+  const sip::Method method = as_method;
+  if (via->has_magic_cookie()) {
+    // The branch is compared case-sensitively, sent-by case-insensitively.
+    key.reserve(via->branch.size() + via->host.size() + 16);
+    key.append(via->branch).push_back('|');
+    append_lower(key, via->host);
+    key.push_back(':');
+    key.append(std::to_string(via->has_port ? via->port : 0)).push_back('|');
+    append_method(key, method, request.cseq()->method_text);
+    return key;
+  }
+  // RFC 2543 peers: Request-URI, tags, Call-ID, CSeq number and top Via. The
+  // To-tag is left out for INVITE/ACK, since the ACK carries the tag of the
+  // response while the INVITE had none.
+  key.append("2543|");
+  if (method != sip::Method::Ack && method != sip::Method::Invite) {
+    if (const sip::NameAddr* to = request.to()) key.append(to->tag().value_or("")).push_back('|');
+  }
+  key.append(request.request_uri().raw).push_back('|');
+  if (const sip::NameAddr* from = request.from()) key.append(from->tag().value_or(""));
+  key.push_back('|');
+  key.append(request.call_id()).push_back('|');
+  key.append(std::to_string(request.cseq()->number)).push_back('|');
+  key.append(via->raw).push_back('|');
+  append_method(key, method, request.cseq()->method_text);
+  return key;
+}
+
+std::string server_transaction_key(const sip::Message& request) {
+  const sip::Method m = request.method() == sip::Method::Ack ? sip::Method::Invite : request.method();
+  return server_transaction_key(request, m);
+}
+
+std::string client_transaction_key(const sip::Message& response) {
+  std::string key;
+  const sip::Via* via = response.top_via();
+  if (!via || !response.cseq() || via->branch.empty()) return key;
+  key.reserve(via->branch.size() + 12);
+  key.append(via->branch).push_back('|');
+  append_method(key, response.cseq()->method, response.cseq()->method_text);
+  return key;
+}
+
+sip::Endpoint response_destination(const sip::Message& request, const sip::Endpoint& remote) {
+  if (sip::is_reliable(remote.transport)) return remote;  // back on the connection it came on
+  sip::Endpoint to = remote;
+  const sip::Via* via = request.top_via();
+  if (!via) return to;
+  if (auto received = via->received()) {
+    if (auto ip = sip::IpAddress::parse(*received)) to.address = *ip;
+  } else if (auto ip = sip::IpAddress::parse(via->host)) {
+    to.address = *ip;
+  }
+  // rport present: the source port, as RFC 3581 asks; else the Via port.
+  if (via->rport()) {
+    if (!via->rport()->empty()) {
+      if (auto p = ascii::parse_uint(*via->rport(), 65535)) to.port = static_cast<std::uint16_t>(*p);
+    }
+  } else {
+    to.port = via->has_port ? via->port : 5060;
+  }
+  return to;
+}
+
+// --- the layer ----------------------------------------------------------------
+
+TransactionLayer::TransactionLayer(TransactionUser& user, TimerConfig config, std::uint64_t branch_seed)
+    : user_(user), config_(config), branch_state_(branch_seed) {
+  slots_.emplace_back();  // slot 0 is never used, so an index of 0 with generation 0 means "none"
+}
+
+std::string TransactionLayer::new_branch() {
+  // splitmix64: reproducible from the seed, and unique per call.
+  std::uint64_t z = (branch_state_ += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  char buf[7 + 16 + 1];
+  std::snprintf(buf, sizeof buf, "z9hG4bK%016llx", static_cast<unsigned long long>(z));
+  return buf;
+}
+
+TransactionId TransactionLayer::create(TransactionKind kind, sip::Method method, std::string key) {
+  std::uint32_t index;
+  if (!free_.empty()) {
+    index = free_.back();
+    free_.pop_back();
+  } else {
+    index = static_cast<std::uint32_t>(slots_.size());
+    slots_.emplace_back();
+  }
+  Transaction& t = slots_[index];
+  const std::uint32_t generation = t.generation + 1 == 0 ? 1 : t.generation + 1;
+  t = Transaction{};
+  t.generation = generation;
+  t.kind = kind;
+  t.method = method;
+  std::fill(std::begin(t.deadline), std::end(t.deadline), TimePoint::max());
+  index_.emplace(key, index);
+  t.key = std::move(key);
+  ++live_;
+  return TransactionId{index, generation};
+}
+
+TransactionLayer::Transaction* TransactionLayer::find(TransactionId id) {
+  if (!id || id.index >= slots_.size()) return nullptr;
+  Transaction& t = slots_[id.index];
+  return (t.generation == id.generation && t.state != TransactionState::Terminated) ? &t : nullptr;
+}
+
+const TransactionLayer::Transaction* TransactionLayer::find(TransactionId id) const {
+  return const_cast<TransactionLayer*>(this)->find(id);
+}
+
+TransactionId TransactionLayer::lookup(const std::string& key) const {
+  auto it = index_.find(key);
+  if (it == index_.end()) return {};
+  return TransactionId{it->second, slots_[it->second].generation};
+}
+
+std::optional<TransactionState> TransactionLayer::state(TransactionId id) const {
+  if (const Transaction* t = find(id)) return t->state;
+  return std::nullopt;
+}
+
+std::optional<TransactionKind> TransactionLayer::kind(TransactionId id) const {
+  if (const Transaction* t = find(id)) return t->kind;
+  return std::nullopt;
+}
+
+std::optional<sip::Endpoint> TransactionLayer::response_destination(TransactionId server) const {
+  if (const Transaction* t = find(server); t && (t->kind == TransactionKind::ServerInvite ||
+                                               t->kind == TransactionKind::ServerNonInvite))
+    return t->remote;
+  return std::nullopt;
+}
+
+std::optional<sip::Endpoint> TransactionLayer::local_endpoint(TransactionId server) const {
+  if (const Transaction* t = find(server)) return t->local;
+  return std::nullopt;
+}
+
+void TransactionLayer::arm(TransactionId id, Slot slot, TimePoint when) {
+  Transaction& t = slots_[id.index];
+  t.deadline[slot] = when;
+  timers_.push(when, id.index, id.generation, slot);
+}
+
+void TransactionLayer::terminate(TransactionId id, TimePoint now) {
+  Transaction* t = find(id);
+  if (!t) return;
+  t->state = TransactionState::Terminated;
+  index_.erase(t->key);
+  // Give the memory back: a million ended transactions must not keep their text.
+  std::string().swap(t->key);
+  std::string().swap(t->request);
+  std::string().swap(t->last_response);
+  std::string().swap(t->ack);
+  free_.push_back(id.index);
+  --live_;
+  user_.on_terminated(id, now);
+}
+
+void TransactionLayer::emit(const Transaction& t, const std::string& bytes) {
+  out_.push_back(Transmit{t.local, t.remote, bytes});
+}
+
+void TransactionLayer::emit(const sip::Endpoint& from, const sip::Endpoint& to, std::string bytes) {
+  out_.push_back(Transmit{from, to, std::move(bytes)});
+}
+
+void TransactionLayer::take_transmits(std::vector<Transmit>& out) {
+  if (out.empty()) {
+    out.swap(out_);
+  } else {
+    for (Transmit& t : out_) out.push_back(std::move(t));
+  }
+  out_.clear();
+}
+
+void TransactionLayer::send_stateless(Transmit message) { out_.push_back(std::move(message)); }
+
+// --- client side ------------------------------------------------------------------
+
+TransactionId TransactionLayer::send_request(OutgoingRequest request, TimePoint now) {
+  if (request.method == sip::Method::Ack || request.branch.empty()) return {};
+  if (request.destination.transport == sip::Transport::Udp && request.bytes.size() > kUdpSizeLimit &&
+      switch_top_via_to_tcp(request.bytes)) {
+    request.destination.transport = sip::Transport::Tcp;
+    request.source.transport = sip::Transport::Tcp;
+    ++stats_.switched_to_tcp;
+  }
+  std::string key = request.branch;
+  key.push_back('|');
+  key.append(sip::method_name(request.method));
+  if (index_.contains(key)) return {};  // the same branch twice is a user error
+  const bool invite = request.method == sip::Method::Invite;
+  const TransactionId id = create(invite ? TransactionKind::ClientInvite : TransactionKind::ClientNonInvite,
+                                  request.method, std::move(key));
+  Transaction& t = slots_[id.index];
+  t.state = invite ? TransactionState::Calling : TransactionState::Trying;
+  t.reliable = sip::is_reliable(request.destination.transport);
+  t.local = request.source;
+  t.remote = request.destination;
+  t.request = std::move(request.bytes);
+  emit(t, t.request);
+  if (!t.reliable) {
+    t.interval = config_.t1;
+    arm(id, kRetransmit, now + config_.t1);  // Timer A or E
+  }
+  arm(id, kTimeout, now + config_.timeout_64t1());  // Timer B or F
+  return id;
+}
+
+std::string TransactionLayer::build_non_2xx_ack(const Transaction& t, const sip::Message& response) const {
+  // RFC 3261 §17.1.1.3: Request-URI, Call-ID, From, top Via and Route of the
+  // INVITE; To of the response; CSeq number of the INVITE with method ACK.
+  sip::Message& invite = const_cast<sip::Message&>(scratch_message_);
+  if (!sip::parse(t.request, invite, sip::ParseMode::Datagram)) return {};
+  auto ack = sip::MessageBuilder::request("ACK", invite.request_uri().raw);
+  if (const sip::HeaderField* via = invite.find(sip::HeaderId::Via)) {
+    // Only the top via-parm, even when the INVITE's first Via line held several.
+    ack.add(sip::HeaderId::Via, invite.top_via()->raw.empty() ? via->value : invite.top_via()->raw);
+  }
+  ack.add(sip::HeaderId::MaxForwards, "70");
+  for (const sip::HeaderField& f : invite.headers()) {
+    if (f.id == sip::HeaderId::Route) ack.add(sip::HeaderId::Route, f.value);
+  }
+  if (const sip::HeaderField* from = invite.find(sip::HeaderId::From)) ack.add(sip::HeaderId::From, from->value);
+  if (const sip::HeaderField* to = response.find(sip::HeaderId::To)) ack.add(sip::HeaderId::To, to->value);
+  ack.add(sip::HeaderId::CallId, invite.call_id());
+  ack.add(sip::HeaderId::CSeq, std::to_string(invite.cseq()->number) + " ACK");
+  ack.add(sip::HeaderId::ContentLength, "0");
+  return ack.serialize();
+}
+
+void TransactionLayer::on_response(const sip::Message& msg, const sip::Endpoint& remote, TimePoint now) {
+  ++stats_.responses_received;
+  const TransactionId id = lookup(client_transaction_key(msg));
+  Transaction* t = find(id);
+  if (!t || (t->kind != TransactionKind::ClientInvite && t->kind != TransactionKind::ClientNonInvite)) {
+    ++stats_.stray_responses;
+    user_.on_stray_response(msg, remote, now);
+    return;
+  }
+  const int status = msg.status_code();
+  const bool provisional = status < 200;
+  if (t->kind == TransactionKind::ClientInvite) {
+    switch (t->state) {
+      case TransactionState::Calling:
+      case TransactionState::Proceeding:
+        disarm(*t, kRetransmit);
+        if (provisional) {
+          if (t->state == TransactionState::Calling) {
+            t->state = TransactionState::Proceeding;
+            disarm(*t, kTimeout);  // Timer B covers only Calling
+            if (config_.timer_c.count() > 0) arm(id, kTimeout, now + config_.timer_c);
+          }
+        } else if (status < 300) {
+          // RFC 6026 §7.2: Accepted, so 2xx retransmissions and forks reach the user.
+          t->state = TransactionState::Accepted;
+          disarm(*t, kTimeout);
+          arm(id, kCleanup, now + config_.timeout_64t1());  // Timer M
+        } else {
+          t->state = TransactionState::Completed;
+          disarm(*t, kTimeout);
+          t->ack = build_non_2xx_ack(*t, msg);
+          if (!t->ack.empty()) emit(*t, t->ack);
+          arm(id, kCleanup, now + (t->reliable ? Duration::zero() : config_.timer_d));  // Timer D
+        }
+        user_.on_response(id, msg, now);
+        return;
+      case TransactionState::Accepted:
+        if (status >= 200 && status < 300) {
+          user_.on_response(id, msg, now);  // a 2xx retransmission or another fork's 2xx
+        } else {
+          ++stats_.response_retransmissions_received;
+        }
+        return;
+      case TransactionState::Completed:
+        if (status >= 300) {
+          ++stats_.response_retransmissions_received;
+          ++stats_.retransmissions_sent;
+          if (!t->ack.empty()) emit(*t, t->ack);  // the final was retransmitted: our ACK was lost
+        }
+        return;
+      default:
+        return;
+    }
+  }
+  // non-INVITE client (§17.1.2.2)
+  switch (t->state) {
+    case TransactionState::Trying:
+    case TransactionState::Proceeding:
+      if (provisional) {
+        t->state = TransactionState::Proceeding;
+      } else {
+        t->state = TransactionState::Completed;
+        disarm(*t, kRetransmit);
+        disarm(*t, kTimeout);
+        arm(id, kCleanup, now + (t->reliable ? Duration::zero() : config_.t4));  // Timer K
+      }
+      user_.on_response(id, msg, now);
+      return;
+    default:
+      ++stats_.response_retransmissions_received;
+      return;
+  }
+}
+
+// --- server side ------------------------------------------------------------------
+
+void TransactionLayer::answer_statelessly(const sip::Message& request, int status, const sip::Endpoint& to,
+                                          const sip::Endpoint& from, TimePoint) {
+  auto response = sip::MessageBuilder::response_to(request, status);
+  response.add(sip::HeaderId::ContentLength, "0");
+  emit(from, to, response.serialize());
+}
+
+void TransactionLayer::on_request(const sip::Message& msg, const sip::Endpoint& remote, const sip::Endpoint& local,
+                                  TimePoint now) {
+  ++stats_.requests_received;
+  const sip::Method method = msg.method();
+  if (method == sip::Method::Cancel) return on_cancel(msg, remote, local, now);
+
+  key_scratch_ = server_transaction_key(msg);
+  const TransactionId id = lookup(key_scratch_);
+  if (Transaction* t = find(id)) {
+    if (method == sip::Method::Ack) {
+      if (t->kind != TransactionKind::ServerInvite) return;
+      if (t->state == TransactionState::Completed) {
+        // §17.2.1: the ACK for our non-2xx; absorb it and linger for Timer I.
+        t->state = TransactionState::Confirmed;
+        disarm(*t, kRetransmit);
+        disarm(*t, kTimeout);
+        arm(id, kCleanup, now + (t->reliable ? Duration::zero() : config_.t4));
+      } else if (t->state == TransactionState::Accepted) {
+        user_.on_request({}, msg, remote, local, now);  // RFC 6026: the ACK for a 2xx is the user's
+      }
+      return;
+    }
+    // A retransmitted request: answer with the last response, if any.
+    ++stats_.request_retransmissions_received;
+    if (!t->last_response.empty() && t->state != TransactionState::Accepted &&
+        t->state != TransactionState::Confirmed) {
+      ++stats_.retransmissions_sent;
+      emit(*t, t->last_response);
+    }
+    return;
+  }
+  if (method == sip::Method::Ack) {
+    user_.on_request({}, msg, remote, local, now);  // ACK for a 2xx, past any transaction
+    return;
+  }
+  const bool invite = method == sip::Method::Invite;
+  const TransactionId nid =
+      create(invite ? TransactionKind::ServerInvite : TransactionKind::ServerNonInvite, method, key_scratch_);
+  Transaction& t = slots_[nid.index];
+  t.state = invite ? TransactionState::Proceeding : TransactionState::Trying;
+  t.reliable = sip::is_reliable(remote.transport);
+  t.local = local;
+  t.remote = txn::response_destination(msg, remote);
+  if (invite && config_.send_100_trying) {
+    auto trying = sip::MessageBuilder::response_to(msg, 100);
+    trying.add(sip::HeaderId::ContentLength, "0");
+    t.last_response = trying.serialize();
+    t.last_status = 100;
+    emit(t, t.last_response);
+  }
+  user_.on_request(nid, msg, remote, local, now);
+}
+
+void TransactionLayer::on_cancel(const sip::Message& cancel, const sip::Endpoint& remote, const sip::Endpoint& local,
+                                 TimePoint now) {
+  key_scratch_ = server_transaction_key(cancel);
+  if (Transaction* t = find(lookup(key_scratch_))) {
+    // A retransmitted CANCEL.
+    ++stats_.request_retransmissions_received;
+    if (!t->last_response.empty()) {
+      ++stats_.retransmissions_sent;
+      emit(*t, t->last_response);
+    }
+    return;
+  }
+  const TransactionId cancel_id = create(TransactionKind::ServerNonInvite, sip::Method::Cancel, key_scratch_);
+  {
+    Transaction& t = slots_[cancel_id.index];
+    t.state = TransactionState::Trying;
+    t.reliable = sip::is_reliable(remote.transport);
+    t.local = local;
+    t.remote = txn::response_destination(cancel, remote);
+  }
+  // §9.2: the CANCEL matches the INVITE server transaction with the same key
+  // but method INVITE.
+  const TransactionId invite_id = lookup(server_transaction_key(cancel, sip::Method::Invite));
+  const Transaction* invite = find(invite_id);
+  const bool pending = invite && invite->kind == TransactionKind::ServerInvite &&
+                       invite->state == TransactionState::Proceeding;
+  auto response = sip::MessageBuilder::response_to(cancel, invite ? 200 : 481);
+  response.add(sip::HeaderId::ContentLength, "0");
+  send_response(cancel_id, invite ? 200 : 481, response.serialize(), now);
+  if (pending) user_.on_cancel(invite_id, cancel, now);
+}
+
+bool TransactionLayer::send_response(TransactionId server, int status, std::string bytes, TimePoint now) {
+  Transaction* t = find(server);
+  if (!t || (t->kind != TransactionKind::ServerInvite && t->kind != TransactionKind::ServerNonInvite)) return false;
+  if (t->state != TransactionState::Proceeding && t->state != TransactionState::Trying) return false;
+  t->last_status = status;
+  t->last_response = std::move(bytes);
+  emit(*t, t->last_response);
+  if (status < 200) {
+    if (t->kind == TransactionKind::ServerNonInvite) t->state = TransactionState::Proceeding;
+    return true;
+  }
+  if (t->kind == TransactionKind::ServerInvite) {
+    if (status < 300) {
+      // RFC 6026 §7.1: Accepted absorbs INVITE retransmissions for Timer L
+      // while the user retransmits the 2xx.
+      t->state = TransactionState::Accepted;
+      arm(server, kCleanup, now + config_.timeout_64t1());  // Timer L
+    } else {
+      t->state = TransactionState::Completed;
+      if (!t->reliable) {
+        t->interval = config_.t1;
+        arm(server, kRetransmit, now + config_.t1);  // Timer G
+      }
+      arm(server, kTimeout, now + config_.timeout_64t1());  // Timer H
+    }
+    return true;
+  }
+  t->state = TransactionState::Completed;
+  arm(server, kCleanup, now + (t->reliable ? Duration::zero() : config_.timeout_64t1()));  // Timer J
+  return true;
+}
+
+// --- timers -------------------------------------------------------------------------
+
+void TransactionLayer::fire(TransactionId id, Slot slot, TimePoint now) {
+  Transaction* t = find(id);
+  if (!t) return;
+  t->deadline[slot] = TimePoint::max();
+  switch (slot) {
+    case kRetransmit: {
+      ++stats_.retransmissions_sent;
+      const bool server = t->kind == TransactionKind::ServerInvite;
+      emit(*t, server ? t->last_response : t->request);
+      // Timer A doubles without bound; E doubles up to T2 (and stays at T2
+      // once a provisional came); G doubles up to T2.
+      if (t->kind == TransactionKind::ClientNonInvite && t->state == TransactionState::Proceeding) {
+        t->interval = config_.t2;
+      } else if (t->kind == TransactionKind::ClientInvite) {
+        t->interval *= 2;
+      } else {
+        t->interval = std::min(t->interval * 2, config_.t2);
+      }
+      arm(id, kRetransmit, now + t->interval);
+      return;
+    }
+    case kTimeout: {
+      TimeoutTimer which = TimeoutTimer::F;
+      if (t->kind == TransactionKind::ClientInvite) {
+        which = t->state == TransactionState::Calling ? TimeoutTimer::B : TimeoutTimer::C;
+      } else if (t->kind == TransactionKind::ServerInvite) {
+        which = TimeoutTimer::H;
+      }
+      ++stats_.timeouts;
+      if (which == TimeoutTimer::C && !t->timer_c_fired) {
+        // Timer C does not end the transaction at once: the user sends
+        // CANCEL, and the 487 ends it. Without one in another 64·T1, it ends.
+        t->timer_c_fired = true;
+        arm(id, kTimeout, now + config_.timeout_64t1());
+        user_.on_timeout(id, which, now);
+        return;
+      }
+      // The user hears of the timeout first, while the handle is still live.
+      user_.on_timeout(id, which, now);
+      terminate(id, now);
+      return;
+    }
+    case kCleanup:
+      terminate(id, now);  // Timer D, I, J, K, L, M
+      return;
+    default:
+      return;
+  }
+}
+
+bool TransactionLayer::timer_live(const TimerEntry& e) const {
+  const Transaction* t = find(TransactionId{e.index, e.generation});
+  return t && t->deadline[e.slot] == e.when;  // else cancelled or re-armed
+}
+
+void TransactionLayer::prune_timers() {
+  while (const TimerEntry* top = timers_.top()) {
+    if (timer_live(*top)) return;
+    timers_.pop();
+  }
+}
+
+void TransactionLayer::advance(TimePoint now) {
+  while (auto e = timers_.pop_due(now)) {
+    if (!timer_live(*e)) continue;
+    fire(TransactionId{e->index, e->generation}, static_cast<Slot>(e->slot), now);
+  }
+  prune_timers();
+}
+
+// --- input --------------------------------------------------------------------------
+
+void TransactionLayer::receive(std::string_view bytes, const sip::Endpoint& remote, const sip::Endpoint& local,
+                               TimePoint now) {
+  const auto mode = sip::is_reliable(remote.transport) ? sip::ParseMode::Stream : sip::ParseMode::Datagram;
+  auto parsed = sip::parse(bytes, inbound_, mode);
+  if (!parsed) {
+    ++stats_.dropped;
+    user_.on_dropped(parsed.error().describe(), remote, now);
+    return;
+  }
+  receive_message(inbound_, remote, local, now);
+}
+
+void TransactionLayer::receive_message(const sip::Message& msg, const sip::Endpoint& remote,
+                                       const sip::Endpoint& local, TimePoint now) {
+  if (msg.is_request()) {
+    on_request(msg, remote, local, now);
+  } else {
+    on_response(msg, remote, now);
+  }
+  prune_timers();
+}
+
+}  // namespace imsflow::txn

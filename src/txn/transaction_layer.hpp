@@ -1,0 +1,232 @@
+// The transaction layer of RFC 3261 §17 with the RFC 6026 Accepted state,
+// sans-I/O: messages and timer firings come in with the current time,
+// messages to send go out through take_transmits(), and everything the
+// transaction user (a UA core, a proxy) must know arrives through the
+// TransactionUser callbacks, synchronously.
+//
+// What the layer does by itself, as the RFC puts it in the transaction:
+//  - retransmits requests over UDP (Timer A, E) and final responses (Timer G);
+//  - absorbs request retransmissions and answers them with the last response;
+//  - builds and sends the ACK for a non-2xx final response (§17.1.1.3);
+//  - sends 100 Trying for a new INVITE (§17.2.1), unless configured not to;
+//  - answers CANCEL: 200 when it matches a live INVITE server transaction
+//    (then tells the user, who sends the 487), 481 when it matches nothing;
+//  - sends a request larger than 1,300 bytes over TCP instead of UDP (§18.1.1).
+// What stays with the user: 2xx retransmission until ACK and the ACK for a
+// 2xx (RFC 6026 moves both to the TU), reliable provisionals (RFC 3262).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "sip/endpoint.hpp"
+#include "sip/message.hpp"
+#include "sip/method.hpp"
+#include "txn/node.hpp"
+#include "txn/timer_queue.hpp"
+#include "util/clock.hpp"
+
+namespace imsflow::txn {
+
+using namespace std::chrono_literals;
+
+struct TimerConfig {
+  Duration t1 = 500ms;  // RTT estimate
+  Duration t2 = 4s;     // longest retransmit interval for non-INVITE requests and INVITE responses
+  Duration t4 = 5s;     // longest time a message stays in the network
+  Duration timer_d = 32s;  // wait for response retransmissions after a non-2xx (UDP)
+  Duration timer_c = 180s; // client INVITE in Proceeding with no final response (0: never)
+  bool send_100_trying = true;
+
+  Duration timeout_64t1() const { return 64 * t1; }
+};
+
+enum class TransactionKind : std::uint8_t { ClientInvite, ClientNonInvite, ServerInvite, ServerNonInvite };
+
+enum class TransactionState : std::uint8_t { Calling, Trying, Proceeding, Completed, Confirmed, Accepted, Terminated };
+
+std::string_view to_string(TransactionState s);
+
+/// A handle on a transaction; stale handles (of ended transactions) are
+/// recognised by their generation and refused.
+struct TransactionId {
+  std::uint32_t index = 0;
+  std::uint32_t generation = 0;  // 0: no transaction
+  explicit operator bool() const { return generation != 0; }
+  friend bool operator==(const TransactionId&, const TransactionId&) = default;
+};
+
+/// Why a transaction gave up.
+enum class TimeoutTimer : std::uint8_t {
+  B,  // INVITE client: no response at all within 64·T1
+  C,  // INVITE client: provisional responses but no final one within Timer C
+  F,  // non-INVITE client: no final response within 64·T1
+  H,  // INVITE server: non-2xx final response never ACKed within 64·T1
+};
+char timer_letter(TimeoutTimer t);
+
+class TransactionUser {
+ public:
+  virtual ~TransactionUser() = default;
+  /// A new request. `server` is its server transaction; for an ACK that
+  /// matches no transaction (the ACK for a 2xx) it is empty.
+  virtual void on_request(TransactionId server, const sip::Message& request, const sip::Endpoint& remote,
+                          const sip::Endpoint& local, TimePoint now) = 0;
+  /// A response for a client transaction: each provisional, the final one,
+  /// and for INVITE every 2xx while Accepted (forks and retransmissions).
+  virtual void on_response(TransactionId client, const sip::Message& response, TimePoint now) = 0;
+  virtual void on_timeout(TransactionId txn, TimeoutTimer timer, TimePoint now) = 0;
+  /// A CANCEL matched this INVITE server transaction before its final
+  /// response; the layer has answered the CANCEL with 200.
+  virtual void on_cancel(TransactionId invite_server, const sip::Message& cancel, TimePoint now) = 0;
+  /// A response that matches no client transaction (RFC 3261 §17.1.3 has it
+  /// go to the core: a late 2xx retransmission, a stray).
+  virtual void on_stray_response(const sip::Message&, const sip::Endpoint& /*remote*/, TimePoint) {}
+  /// Input the layer refused, and why (unparsable bytes, bad Via …).
+  virtual void on_dropped(std::string_view /*reason*/, const sip::Endpoint& /*remote*/, TimePoint) {}
+  virtual void on_terminated(TransactionId, TimePoint) {}
+};
+
+/// A request the user hands to the layer. `branch` must be the branch of
+/// the top Via in `bytes` (the layer matches responses on it).
+struct OutgoingRequest {
+  sip::Method method = sip::Method::Unknown;
+  std::string branch;
+  std::string bytes;
+  sip::Endpoint source;
+  sip::Endpoint destination;
+};
+
+struct TransactionStats {
+  std::uint64_t requests_received = 0;
+  std::uint64_t responses_received = 0;
+  std::uint64_t request_retransmissions_received = 0;  // absorbed by a server transaction
+  std::uint64_t response_retransmissions_received = 0; // absorbed by a client transaction
+  std::uint64_t retransmissions_sent = 0;              // by Timer A, E, G and in answer to retransmissions
+  std::uint64_t stray_responses = 0;
+  std::uint64_t dropped = 0;
+  std::uint64_t timeouts = 0;
+  std::uint64_t switched_to_tcp = 0;                   // §18.1.1 size rule
+};
+
+class TransactionLayer final : public Node {
+ public:
+  explicit TransactionLayer(TransactionUser& user, TimerConfig config = {}, std::uint64_t branch_seed = 1);
+
+  // --- Node: driven by net/ or sim/ ---
+  void receive(std::string_view bytes, const sip::Endpoint& remote, const sip::Endpoint& local,
+               TimePoint now) override;
+  void advance(TimePoint now) override;
+  std::optional<TimePoint> next_deadline() const override { return timers_.next_deadline(); }
+  void take_transmits(std::vector<Transmit>& out) override;
+
+  /// The same as receive(), for a message the driver has already parsed.
+  void receive_message(const sip::Message& msg, const sip::Endpoint& remote, const sip::Endpoint& local,
+                       TimePoint now);
+
+  // --- from the transaction user ---
+  /// Starts a client transaction and sends the request. ACK is not a
+  /// transaction: send it with send_stateless().
+  TransactionId send_request(OutgoingRequest request, TimePoint now);
+  /// Sends a response on a server transaction; `status` is the response's
+  /// status code. False when the transaction is gone or already final.
+  bool send_response(TransactionId server, int status, std::string bytes, TimePoint now);
+  /// A message outside any transaction: the ACK for a 2xx, a 2xx
+  /// retransmission by the UAS core.
+  void send_stateless(Transmit message);
+
+  /// A fresh branch with the magic cookie, unique within this layer and
+  /// reproducible from the seed.
+  std::string new_branch();
+
+  // --- inspection ---
+  std::size_t live_transactions() const { return live_; }
+  std::optional<TransactionState> state(TransactionId id) const;
+  std::optional<TransactionKind> kind(TransactionId id) const;
+  /// Where responses of a server transaction go (RFC 3261 §18.2.2, RFC 3581).
+  std::optional<sip::Endpoint> response_destination(TransactionId server) const;
+  /// The local endpoint a server transaction's request arrived on.
+  std::optional<sip::Endpoint> local_endpoint(TransactionId server) const;
+  const TransactionStats& stats() const { return stats_; }
+  const TimerConfig& config() const { return config_; }
+
+ private:
+  // Each transaction arms at most one timer per slot; a fired heap entry is
+  // valid only while it still equals the slot's deadline.
+  enum Slot : std::uint8_t { kRetransmit = 0, kTimeout = 1, kCleanup = 2, kSlots = 3 };
+
+  struct Transaction {
+    std::uint32_t generation = 0;
+    TransactionKind kind = TransactionKind::ClientNonInvite;
+    TransactionState state = TransactionState::Terminated;
+    sip::Method method = sip::Method::Unknown;
+    bool reliable = false;
+    bool timer_c_fired = false;
+    int last_status = 0;
+    std::string key;
+    std::string request;        // client: the request, for retransmission and the non-2xx ACK
+    std::string last_response;  // server: the last response sent
+    std::string ack;            // client INVITE: the ACK sent for a non-2xx
+    sip::Endpoint local;
+    sip::Endpoint remote;       // client: the request's destination; server: the response destination
+    Duration interval{};        // current retransmit interval
+    TimePoint deadline[kSlots];
+  };
+
+  TransactionId create(TransactionKind kind, sip::Method method, std::string key);
+  Transaction* find(TransactionId id);
+  const Transaction* find(TransactionId id) const;
+  TransactionId lookup(const std::string& key) const;
+  void arm(TransactionId id, Slot slot, TimePoint when);
+  void disarm(Transaction& t, Slot slot) { t.deadline[slot] = TimePoint::max(); }
+  void terminate(TransactionId id, TimePoint now);
+  void fire(TransactionId id, Slot slot, TimePoint now);
+  bool timer_live(const TimerEntry& e) const;
+  /// Drops cancelled timers from the top of the queue, so next_deadline()
+  /// names a timer that will really fire (a driver sleeps until it).
+  void prune_timers();
+  void emit(const Transaction& t, const std::string& bytes);
+  void emit(const sip::Endpoint& from, const sip::Endpoint& to, std::string bytes);
+
+  void on_request(const sip::Message& msg, const sip::Endpoint& remote, const sip::Endpoint& local, TimePoint now);
+  void on_response(const sip::Message& msg, const sip::Endpoint& remote, TimePoint now);
+  void on_cancel(const sip::Message& cancel, const sip::Endpoint& remote, const sip::Endpoint& local, TimePoint now);
+  void answer_statelessly(const sip::Message& request, int status, const sip::Endpoint& to,
+                          const sip::Endpoint& from, TimePoint now);
+  std::string build_non_2xx_ack(const Transaction& t, const sip::Message& response) const;
+
+  TransactionUser& user_;
+  TimerConfig config_;
+  std::vector<Transaction> slots_;
+  std::vector<std::uint32_t> free_;
+  std::unordered_map<std::string, std::uint32_t> index_;  // transaction key → slot
+  TimerQueue timers_;
+  std::vector<Transmit> out_;
+  std::size_t live_ = 0;
+  std::uint64_t branch_state_;
+  std::string key_scratch_;
+  TransactionStats stats_;
+  sip::Message inbound_;          // the message being received (receive() is not re-entered)
+  sip::Message scratch_message_;  // for parsing stored requests (non-2xx ACK)
+};
+
+/// RFC 3261 §17.2.3 / §17.1.3 keys, exposed for the tests and the analyzer.
+/// Server side: branch, sent-by and method (ACK as INVITE), or the RFC 2543
+/// fallback when the branch lacks the magic cookie. Empty when the message
+/// has no Via or CSeq.
+std::string server_transaction_key(const sip::Message& request);
+std::string server_transaction_key(const sip::Message& request, sip::Method as_method);
+/// Client side: branch of the top Via and the CSeq method.
+std::string client_transaction_key(const sip::Message& response);
+
+/// Where a UAS sends responses to a request that came from `remote`
+/// (RFC 3261 §18.2.2 with RFC 3581 rport): the connection for reliable
+/// transports; else received (or the source address) and rport (or the Via
+/// port, 5060 by default).
+sip::Endpoint response_destination(const sip::Message& request, const sip::Endpoint& remote);
+
+}  // namespace imsflow::txn

@@ -1,0 +1,560 @@
+// INVITE sessions between two user agents over a small in-test wire (fixed
+// delay, optional drops), asserting the exact ladder of each seed scenario.
+#include "dialog/user_agent.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <deque>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sip/parser.hpp"
+
+namespace imsflow::dialog {
+namespace {
+
+using sip::Endpoint;
+using sip::Transport;
+using namespace std::chrono_literals;
+
+const Endpoint kAlice{Transport::Udp, sip::IpAddress::loopback_v4(), 5060};
+const Endpoint kBob{Transport::Udp, sip::IpAddress::loopback_v4(), 5070};
+
+constexpr std::string_view kOffer =
+    "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+    "m=audio 4000 RTP/AVP 116\r\na=rtpmap:116 AMR-WB/16000\r\n";
+constexpr std::string_view kAnswer =
+    "v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+    "m=audio 5000 RTP/AVP 116\r\na=rtpmap:116 AMR-WB/16000\r\n";
+
+struct Recorder : SessionObserver {
+  std::vector<SessionEvent> events;
+  std::function<void(const SessionEvent&)> react;
+  void on_session_event(const SessionEvent& e) override {
+    SessionEvent copy = e;
+    copy.body = {};
+    events.push_back(copy);
+    if (react) react(e);
+  }
+  std::vector<SessionEventKind> kinds() const {
+    std::vector<SessionEventKind> k;
+    for (const auto& e : events) k.push_back(e.kind);
+    return k;
+  }
+  const SessionEvent* last(SessionEventKind k) const {
+    for (auto it = events.rbegin(); it != events.rend(); ++it)
+      if (it->kind == k) return &*it;
+    return nullptr;
+  }
+};
+
+// Two nodes and a wire with a fixed one-way delay. `drop` sees each message
+// (with its label) and may lose it.
+class Wire {
+ public:
+  Wire(UserAgent& a, UserAgent& b) : a_(a), b_(b) {}
+  std::function<bool(const std::string& label)> drop;
+  std::vector<std::string> ladder;  // "A->B INVITE", "B->A 183" … as delivered or lost
+  std::vector<std::string> bytes;   // the message behind each ladder line
+  TimePoint now = TimePoint{} + std::chrono::hours(1);
+  Duration delay = 10ms;
+
+  void run_for(Duration d) { run_until(now + d); }
+  void run_until(TimePoint end) {
+    collect();
+    while (true) {
+      TimePoint next = TimePoint::max();
+      if (!flight_.empty()) next = flight_.front().at;
+      for (UserAgent* n : {&a_, &b_})
+        if (auto dl = n->next_deadline()) next = std::min(next, *dl);
+      if (next > end) break;
+      now = std::max(now, next);
+      if (!flight_.empty() && flight_.front().at <= now) {
+        Packet p = std::move(flight_.front());
+        flight_.pop_front();
+        UserAgent& to = p.to_b ? b_ : a_;
+        to.receive(p.t.bytes, p.t.source, p.t.destination, now);
+      } else {
+        a_.advance(now);
+        b_.advance(now);
+      }
+      collect();
+    }
+    now = end;
+  }
+
+ private:
+  struct Packet {
+    TimePoint at;
+    bool to_b;
+    txn::Transmit t;
+  };
+  static std::string label(const std::string& bytes) {
+    const std::string first = bytes.substr(0, bytes.find("\r\n"));
+    if (first.rfind("SIP/2.0 ", 0) == 0) {
+      const std::size_t cseq = bytes.find("CSeq: ");
+      std::string method = bytes.substr(cseq + 6, bytes.find("\r\n", cseq) - cseq - 6);
+      method = method.substr(method.find(' ') + 1);
+      return first.substr(8, 3) + " (" + method + ")";
+    }
+    return first.substr(0, first.find(' '));
+  }
+  void collect() {
+    for (int side = 0; side < 2; ++side) {
+      std::vector<txn::Transmit> out;
+      (side == 0 ? a_ : b_).take_transmits(out);
+      for (auto& t : out) {
+        const bool to_b = t.destination.port == kBob.port;
+        std::string l = std::string(to_b ? "A->B " : "B->A ") + label(t.bytes);
+        bytes.push_back(t.bytes);
+        if (drop && drop(l)) {
+          ladder.push_back(l + " [lost]");
+          continue;
+        }
+        ladder.push_back(l);
+        flight_.push_back(Packet{now + delay, to_b, std::move(t)});
+      }
+    }
+  }
+  UserAgent& a_;
+  UserAgent& b_;
+  std::deque<Packet> flight_;
+};
+
+UserAgentConfig config_for(const Endpoint& e, std::string user, std::uint64_t seed) {
+  UserAgentConfig c;
+  c.local = e;
+  c.user = std::move(user);
+  c.seed = seed;
+  return c;
+}
+
+class SessionTest : public ::testing::Test {
+ protected:
+  Recorder alice_events, bob_events;
+  UserAgent alice{config_for(kAlice, "alice", 1), alice_events};
+  UserAgent bob{config_for(kBob, "bob", 2), bob_events};
+  Wire wire{alice, bob};
+  SessionId bob_session;
+
+  CallRequest call_bob() {
+    CallRequest r;
+    r.target = "sip:bob@127.0.0.1:5070";
+    r.next_hop = kBob;
+    r.sdp_offer = std::string(kOffer);
+    return r;
+  }
+  // Bob answers the seed's way: 183 with the SDP answer (reliable), 200 once PRACKed.
+  void bob_answers_with_reliable_183() {
+    bob_events.react = [this](const SessionEvent& e) {
+      if (e.kind == SessionEventKind::Incoming) {
+        bob_session = e.session;
+        bob.send_provisional(e.session, 183, kAnswer, wire.now);
+      } else if (e.kind == SessionEventKind::PrackDone) {
+        bob.answer(e.session, {}, wire.now);
+      }
+    };
+  }
+  void expect_no_leaks() {
+    EXPECT_EQ(alice.live_sessions(), 0u);
+    EXPECT_EQ(bob.live_sessions(), 0u);
+    EXPECT_EQ(alice.live_transactions(), 0u);
+    EXPECT_EQ(bob.live_transactions(), 0u);
+  }
+};
+
+TEST_F(SessionTest, SeedLadderWithReliable183) {
+  bob_answers_with_reliable_183();
+  const SessionId call = alice.call(call_bob(), wire.now);
+  wire.run_for(1s);
+  const std::vector<std::string> expected{
+      "A->B INVITE",       "B->A 100 (INVITE)", "B->A 183 (INVITE)", "A->B PRACK",
+      "B->A 200 (PRACK)",  "B->A 200 (INVITE)", "A->B ACK"};
+  EXPECT_EQ(wire.ladder, expected);
+  EXPECT_EQ(alice.state(call), SessionState::Confirmed);
+  EXPECT_EQ(bob.state(bob_session), SessionState::Confirmed);
+  const SessionTimes* t = alice.times(call);
+  ASSERT_TRUE(t && t->invite && t->first_provisional && t->first_18x && t->reliability_done &&
+              t->final_response && t->ack);
+  EXPECT_EQ(*t->first_provisional - *t->invite, 20ms);
+  EXPECT_EQ(*t->reliability_done - *t->invite, 40ms);
+  EXPECT_EQ(*t->final_response - *t->invite, 40ms);
+  const SessionEvent* progress = alice_events.last(SessionEventKind::Progress);
+  ASSERT_TRUE(progress);
+  EXPECT_TRUE(progress->reliable);
+  EXPECT_EQ(progress->status, 183);
+
+  alice.hang_up(call, wire.now);
+  wire.run_for(1s);
+  EXPECT_EQ(wire.ladder.back(), "B->A 200 (BYE)");
+  EXPECT_EQ(alice_events.kinds().back(), SessionEventKind::Ended);
+  EXPECT_EQ(bob_events.kinds().back(), SessionEventKind::Ended);
+  wire.run_for(40s);
+  expect_no_leaks();
+}
+
+TEST_F(SessionTest, PrackCarriesRAckOfTheProvisional) {
+  bob_answers_with_reliable_183();
+  alice.call(call_bob(), wire.now);
+  wire.run_for(1s);
+  auto at = std::find(wire.ladder.begin(), wire.ladder.end(), "A->B PRACK");
+  ASSERT_NE(at, wire.ladder.end());
+  const std::string prack = wire.bytes[at - wire.ladder.begin()];
+  auto m = sip::parse(prack);
+  ASSERT_TRUE(m) << m.error().describe();
+  ASSERT_TRUE(m->rack());
+  EXPECT_EQ(m->rack()->cseq, 1u);
+  EXPECT_EQ(m->rack()->method, sip::Method::Invite);
+  EXPECT_EQ(m->cseq()->number, 2u);
+  EXPECT_TRUE(m->to()->tag());
+}
+
+TEST_F(SessionTest, LostPrackIsRecoveredByThe183Retransmission) {
+  bob_answers_with_reliable_183();
+  alice.config();
+  int prack_seen = 0;
+  wire.drop = [&](const std::string& l) { return l == "A->B PRACK" && prack_seen++ == 0; };
+  const SessionId call = alice.call(call_bob(), wire.now);
+  wire.run_for(2s);
+  EXPECT_EQ(alice.state(call), SessionState::Confirmed);
+  const std::vector<std::string> expected{
+      "A->B INVITE",      "B->A 100 (INVITE)", "B->A 183 (INVITE)", "A->B PRACK [lost]",
+      "A->B PRACK",       "B->A 183 (INVITE)", "B->A 200 (PRACK)",  "B->A 200 (INVITE)",
+      "A->B ACK"};
+  // The PRACK's own Timer E (500 ms) and the 183 retransmission (500 ms)
+  // race; both are legal. What matters: one PRACK gets through, one 200.
+  EXPECT_EQ(std::count(wire.ladder.begin(), wire.ladder.end(), "B->A 200 (PRACK)"), 1);
+  EXPECT_EQ(std::count(wire.ladder.begin(), wire.ladder.end(), "B->A 200 (INVITE)"), 1);
+  EXPECT_EQ(wire.ladder.back(), "A->B ACK");
+  (void)expected;
+}
+
+TEST_F(SessionTest, UnprackedReliable183IsRetransmittedThenRejectedAt64T1) {
+  UserAgentConfig c = config_for(kAlice, "alice", 1);
+  c.faults.no_prack = true;
+  Recorder ev;
+  UserAgent lazy{c, ev};
+  Wire w{lazy, bob};
+  bob_events.react = [&](const SessionEvent& e) {
+    if (e.kind == SessionEventKind::Incoming) bob.send_provisional(e.session, 183, kAnswer, w.now);
+  };
+  const SessionId call = lazy.call(call_bob(), w.now);
+  w.run_for(40s);
+  const auto n183 = std::count(w.ladder.begin(), w.ladder.end(), "B->A 183 (INVITE)");
+  // Sent at 0 and retransmitted at 0.5, 1.5, 3.5, 7.5, 11.5 … 31.5 s.
+  EXPECT_EQ(n183, 11);
+  EXPECT_NE(std::find(w.ladder.begin(), w.ladder.end(), "B->A 504 (INVITE)"), w.ladder.end());
+  const SessionEvent* failed = bob_events.last(SessionEventKind::Failed);
+  ASSERT_TRUE(failed);
+  EXPECT_NE(failed->cause.find("PRACK missing"), std::string::npos) << failed->cause;
+  EXPECT_FALSE(lazy.state(call));
+  EXPECT_EQ(ev.last(SessionEventKind::Failed)->status, 504);
+  w.run_for(40s);
+  EXPECT_EQ(lazy.live_sessions(), 0u);
+  EXPECT_EQ(bob.live_sessions(), 0u);
+  EXPECT_EQ(lazy.live_transactions(), 0u);
+  EXPECT_EQ(bob.live_transactions(), 0u);
+}
+
+TEST_F(SessionTest, TwoHundredWithoutAckIsRetransmittedThenByeAt64T1) {
+  UserAgentConfig c = config_for(kAlice, "alice", 1);
+  c.faults.no_ack = true;
+  Recorder ev;
+  UserAgent rude{c, ev};
+  Wire w{rude, bob};
+  bob_events.react = [&](const SessionEvent& e) {
+    if (e.kind == SessionEventKind::Incoming) bob.answer(e.session, kAnswer, w.now);
+  };
+  rude.call(call_bob(), w.now);
+  w.run_for(40s);
+  const auto n200 = std::count(w.ladder.begin(), w.ladder.end(), "B->A 200 (INVITE)");
+  EXPECT_EQ(n200, 11);  // 0, 0.5, 1.5, 3.5, 7.5, 11.5 … 31.5 s
+  EXPECT_NE(std::find(w.ladder.begin(), w.ladder.end(), "B->A BYE"), w.ladder.end());
+  const SessionEvent* failed = bob_events.last(SessionEventKind::Failed);
+  ASSERT_TRUE(failed);
+  EXPECT_NE(failed->cause.find("without ACK"), std::string::npos);
+  w.run_for(40s);
+  EXPECT_EQ(bob.live_sessions(), 0u);
+  EXPECT_EQ(bob.live_transactions(), 0u);
+}
+
+TEST_F(SessionTest, NoAnswerAtAllFailsWithTimerB) {
+  wire.drop = [](const std::string& l) { return l.rfind("A->B", 0) == 0; };
+  const SessionId call = alice.call(call_bob(), wire.now);
+  wire.run_for(33s);
+  EXPECT_FALSE(alice.state(call));
+  const SessionEvent* failed = alice_events.last(SessionEventKind::Failed);
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->status, 408);
+  EXPECT_NE(failed->cause.find("no useful progress"), std::string::npos);
+  EXPECT_EQ(std::count(wire.ladder.begin(), wire.ladder.end(), "A->B INVITE [lost]"), 7);
+}
+
+TEST_F(SessionTest, CancelBeforeAnswerGives487) {
+  bob_events.react = [this](const SessionEvent& e) {
+    if (e.kind == SessionEventKind::Incoming) bob.send_provisional(e.session, 180, {}, wire.now);
+  };
+  const SessionId call = alice.call(call_bob(), wire.now);
+  wire.run_for(100ms);
+  EXPECT_EQ(alice.state(call), SessionState::Early);
+  alice.hang_up(call, wire.now);
+  wire.run_for(1s);
+  const std::vector<std::string> expected{"A->B INVITE", "B->A 100 (INVITE)", "B->A 180 (INVITE)", "A->B PRACK",
+                                          "B->A 200 (PRACK)", "A->B CANCEL", "B->A 200 (CANCEL)",
+                                          "B->A 487 (INVITE)", "A->B ACK"};
+  EXPECT_EQ(wire.ladder, expected);
+  EXPECT_EQ(alice_events.last(SessionEventKind::Failed)->cause, "cancelled by the caller");
+  EXPECT_EQ(bob_events.last(SessionEventKind::Failed)->status, 487);
+  wire.run_for(40s);
+  expect_no_leaks();
+}
+
+TEST_F(SessionTest, RejectionReachesTheCallerWithItsCode) {
+  bob_events.react = [this](const SessionEvent& e) {
+    if (e.kind == SessionEventKind::Incoming) bob.reject(e.session, 486, wire.now);
+  };
+  alice.call(call_bob(), wire.now);
+  wire.run_for(1s);
+  const SessionEvent* failed = alice_events.last(SessionEventKind::Failed);
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->status, 486);
+  EXPECT_EQ(wire.ladder.back(), "A->B ACK");
+  wire.run_for(40s);
+  expect_no_leaks();
+}
+
+TEST_F(SessionTest, UnsupportedRequireGets420WithUnsupported) {
+  CallRequest r = call_bob();
+  r.headers.emplace_back("Require", "foo");
+  alice.call(r, wire.now);
+  wire.run_for(1s);
+  EXPECT_EQ(alice_events.last(SessionEventKind::Failed)->status, 420);
+  EXPECT_TRUE(bob_events.events.empty()) << "the UAS core refuses it before a session exists";
+}
+
+TEST_F(SessionTest, StrayPrackAndByeGet481) {
+  // A PRACK and a BYE in a dialog Bob never had.
+  const std::string prack =
+      "PRACK sip:bob@127.0.0.1:5070 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKstray;rport\r\n"
+      "Max-Forwards: 70\r\nFrom: <sip:alice@x>;tag=a\r\nTo: <sip:bob@x>;tag=nope\r\nCall-ID: stray\r\n"
+      "CSeq: 2 PRACK\r\nRAck: 1 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+  bob.receive(prack, kAlice, kBob, wire.now);
+  std::vector<txn::Transmit> out;
+  bob.take_transmits(out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].bytes.substr(0, 11), "SIP/2.0 481");
+  EXPECT_EQ(out[0].destination, kAlice);
+}
+
+TEST_F(SessionTest, PrackWithUnknownRAckGets481) {
+  bob_answers_with_reliable_183();
+  alice.call(call_bob(), wire.now);
+  wire.run_for(1s);
+  ASSERT_EQ(bob.state(bob_session), SessionState::Confirmed);
+  auto at = std::find(wire.ladder.begin(), wire.ladder.end(), "A->B PRACK");
+  ASSERT_NE(at, wire.ladder.end());
+  // The same PRACK with a new CSeq and branch, for an RSeq never sent.
+  std::string bad = wire.bytes[at - wire.ladder.begin()];
+  const std::size_t rack = bad.find("RAck: ");
+  bad.replace(rack + 6, bad.find(' ', rack + 6) - rack - 6, "7");
+  bad.replace(bad.find("CSeq: 2"), 7, "CSeq: 9");
+  bad.replace(bad.find("branch=") + 7, 7, "z9hG4bKbadrack");
+  bob.receive(bad, kAlice, kBob, wire.now);
+  std::vector<txn::Transmit> answer;
+  bob.take_transmits(answer);
+  ASSERT_EQ(answer.size(), 1u);
+  EXPECT_EQ(answer[0].bytes.substr(0, 11), "SIP/2.0 481");
+  EXPECT_EQ(bob.state(bob_session), SessionState::Confirmed) << "a stray PRACK does not hurt the dialog";
+}
+
+TEST_F(SessionTest, SecondReliableProvisionalWaitsForThePrackOfTheFirst) {
+  bob_events.react = [this](const SessionEvent& e) {
+    if (e.kind == SessionEventKind::Incoming) {
+      bob_session = e.session;
+      bob.send_provisional(e.session, 183, kAnswer, wire.now);
+      bob.send_provisional(e.session, 180, {}, wire.now);  // queued until the 183 is PRACKed
+    }
+  };
+  alice.call(call_bob(), wire.now);
+  wire.run_for(1s);
+  const std::vector<std::string> expected{"A->B INVITE",      "B->A 100 (INVITE)", "B->A 183 (INVITE)",
+                                          "A->B PRACK",       "B->A 200 (PRACK)",  "B->A 180 (INVITE)",
+                                          "A->B PRACK",       "B->A 200 (PRACK)"};
+  EXPECT_EQ(wire.ladder, expected);
+}
+
+}  // namespace
+}  // namespace imsflow::dialog
+
+namespace imsflow::dialog {
+namespace {
+
+constexpr std::string_view kPreconditionOffer =
+    "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+    "m=audio 4000 RTP/AVP 116\r\na=rtpmap:116 AMR-WB/16000\r\n"
+    "a=curr:qos local none\r\na=curr:qos remote none\r\n"
+    "a=des:qos mandatory local sendrecv\r\na=des:qos optional remote sendrecv\r\n";
+
+// TS 34.229-5 order for an MO call with preconditions: the callee holds its
+// 180 until the caller's UPDATE says its resources are ready.
+TEST_F(SessionTest, PreconditionLadderFollowsTheConformanceOrder) {
+  UserAgentConfig ca = config_for(kAlice, "alice", 1);
+  ca.supported = {"100rel", "precondition"};
+  ca.local_qos_ready_after = 30ms;
+  UserAgentConfig cb = config_for(kBob, "bob", 2);
+  cb.local_qos_ready_after = 0ms;
+  Recorder ae, be;
+  UserAgent a{ca, ae};
+  UserAgent b{cb, be};
+  Wire w{a, b};
+  SessionId callee;
+  be.react = [&](const SessionEvent& e) {
+    if (e.kind == SessionEventKind::Incoming) {
+      callee = e.session;
+      b.send_provisional(e.session, 183, kAnswer, w.now);
+      b.send_provisional(e.session, 180, {}, w.now);  // held: preconditions not met yet
+    } else if (e.kind == SessionEventKind::PrackDone && b.times(e.session)->preconditions_met) {
+      b.answer(e.session, {}, w.now);  // the 180 was PRACKed: answer
+    }
+  };
+  CallRequest r;
+  r.target = "sip:bob@127.0.0.1:5070";
+  r.next_hop = kBob;
+  r.sdp_offer = std::string(kPreconditionOffer);
+  const SessionId call = a.call(r, w.now);
+  w.run_for(2s);
+  const std::vector<std::string> expected{
+      "A->B INVITE",       "B->A 100 (INVITE)", "B->A 183 (INVITE)", "A->B PRACK",
+      "B->A 200 (PRACK)",  "A->B UPDATE",       "B->A 200 (UPDATE)", "B->A 180 (INVITE)",
+      "A->B PRACK",        "B->A 200 (PRACK)",  "B->A 200 (INVITE)", "A->B ACK"};
+  EXPECT_EQ(w.ladder, expected);
+  EXPECT_EQ(a.state(call), SessionState::Confirmed);
+  ASSERT_TRUE(b.qos(callee));
+  EXPECT_TRUE(b.qos(callee)->met());
+  // The UPDATE carried the caller's new status: local sendrecv.
+  auto at = std::find(w.ladder.begin(), w.ladder.end(), "A->B UPDATE");
+  const std::string& update = w.bytes[at - w.ladder.begin()];
+  EXPECT_NE(update.find("a=curr:qos local sendrecv"), std::string::npos) << update;
+  EXPECT_NE(update.find("o=- 1 2 IN IP4"), std::string::npos) << "a new offer raises the o= version";
+  // The 183 told the caller the callee's status.
+  at = std::find(w.ladder.begin(), w.ladder.end(), "B->A 183 (INVITE)");
+  EXPECT_NE(w.bytes[at - w.ladder.begin()].find("a=des:qos"), std::string::npos);
+}
+
+TEST_F(SessionTest, UpdateGlareGets491AndBothRetryAfterTheBackOff) {
+  bob_answers_with_reliable_183();
+  const SessionId call = alice.call(call_bob(), wire.now);
+  wire.run_for(1s);
+  ASSERT_EQ(alice.state(call), SessionState::Confirmed);
+  // Both send an offer at the same instant.
+  ASSERT_TRUE(alice.update(call, kOffer, wire.now));
+  ASSERT_TRUE(bob.update(bob_session, kAnswer, wire.now));
+  wire.run_for(10s);
+  EXPECT_EQ(std::count(wire.ladder.begin(), wire.ladder.end(), "B->A 491 (UPDATE)"), 1);
+  EXPECT_EQ(std::count(wire.ladder.begin(), wire.ladder.end(), "A->B 491 (UPDATE)"), 1);
+  EXPECT_EQ(std::count(wire.ladder.begin(), wire.ladder.end(), "B->A 200 (UPDATE)"), 1);
+  EXPECT_EQ(std::count(wire.ladder.begin(), wire.ladder.end(), "A->B 200 (UPDATE)"), 1);
+  // The callee (not the Call-ID owner) retries first, within 2 s.
+  auto first_retry = std::find(wire.ladder.begin(), wire.ladder.end(), "A->B 200 (UPDATE)");
+  auto second = std::find(wire.ladder.begin(), wire.ladder.end(), "B->A 200 (UPDATE)");
+  EXPECT_LT(first_retry, second);
+  EXPECT_EQ(alice_events.last(SessionEventKind::Updated)->status, 200);
+}
+
+// Two UASes answer the same INVITE (a forking proxy's fan-out, done here by
+// the wire): each fork gets its own early dialog and its own PRACK.
+TEST(Forking, EachForkIsPrackedOnItsOwnDialogAndTheSecond2xxIsAckedAndByed) {
+  const Endpoint fork1{Transport::Udp, sip::IpAddress::loopback_v4(), 5071};
+  const Endpoint fork2{Transport::Udp, sip::IpAddress::loopback_v4(), 5072};
+  Recorder ae, e1, e2;
+  UserAgent a{config_for(kAlice, "alice", 1), ae};
+  UserAgent b1{config_for(fork1, "bob", 11), e1};
+  UserAgent b2{config_for(fork2, "bob", 12), e2};
+  TimePoint now = TimePoint{} + std::chrono::hours(1);
+  std::vector<std::string> ladder;
+  struct Flight {
+    TimePoint at;
+    UserAgent* to;
+    txn::Transmit t;
+  };
+  std::deque<Flight> flight;
+  auto collect = [&] {
+    for (UserAgent* from : {&a, &b1, &b2}) {
+      std::vector<txn::Transmit> out;
+      from->take_transmits(out);
+      for (auto& t : out) {
+        const std::string first = t.bytes.substr(0, t.bytes.find("\r\n"));
+        const std::string who = from == &a ? "A" : from == &b1 ? "B1" : "B2";
+        const bool response = first.rfind("SIP/2.0 ", 0) == 0;
+        ladder.push_back(who + " " + (response ? first.substr(8, 3) : first.substr(0, first.find(' '))));
+        if (from != &a) {
+          flight.push_back({now + 10ms, &a, t});
+        } else if (t.destination.port == 5070) {  // the "proxy": fan out to both forks
+          flight.push_back({now + 10ms, &b1, t});
+          flight.push_back({now + 10ms, &b2, t});
+        } else {
+          flight.push_back({now + 10ms, t.destination.port == 5071 ? &b1 : &b2, t});
+        }
+      }
+    }
+  };
+  auto run_for = [&](Duration d) {
+    const TimePoint end = now + d;
+    collect();
+    while (true) {
+      TimePoint next = flight.empty() ? TimePoint::max() : flight.front().at;
+      for (UserAgent* n : {&a, &b1, &b2})
+        if (auto dl = n->next_deadline()) next = std::min(next, *dl);
+      if (next > end) break;
+      now = std::max(now, next);
+      if (!flight.empty() && flight.front().at <= now) {
+        Flight f = std::move(flight.front());
+        flight.pop_front();
+        f.to->receive(f.t.bytes, f.t.source, f.t.destination, now);
+      } else {
+        for (UserAgent* n : {&a, &b1, &b2}) n->advance(now);
+      }
+      collect();
+    }
+    now = end;
+  };
+  SessionId s1, s2;
+  e1.react = [&](const SessionEvent& e) {
+    if (e.kind == SessionEventKind::Incoming) {
+      s1 = e.session;
+      b1.send_provisional(e.session, 183, kAnswer, now);
+    }
+  };
+  e2.react = [&](const SessionEvent& e) {
+    if (e.kind == SessionEventKind::Incoming) {
+      s2 = e.session;
+      b2.send_provisional(e.session, 183, kAnswer, now);
+    }
+  };
+  CallRequest r;
+  r.target = "sip:bob@127.0.0.1:5070";
+  r.next_hop = kBob;
+  r.sdp_offer = std::string(kOffer);
+  const SessionId call = a.call(r, now);
+  run_for(200ms);
+  EXPECT_EQ(a.dialogs(call).size(), 2u) << "one early dialog per To-tag";
+  EXPECT_EQ(std::count(ladder.begin(), ladder.end(), "A PRACK"), 2);
+  EXPECT_EQ(e1.last(SessionEventKind::PrackDone)->kind, SessionEventKind::PrackDone);
+  EXPECT_EQ(e2.last(SessionEventKind::PrackDone)->kind, SessionEventKind::PrackDone);
+  b1.answer(s1, {}, now);
+  run_for(100ms);
+  EXPECT_EQ(a.state(call), SessionState::Confirmed);
+  b2.answer(s2, {}, now);  // the other fork answers too
+  run_for(1s);
+  EXPECT_EQ(std::count(ladder.begin(), ladder.end(), "A ACK"), 2);
+  EXPECT_EQ(std::count(ladder.begin(), ladder.end(), "A BYE"), 1);
+  EXPECT_EQ(e2.last(SessionEventKind::Ended)->kind, SessionEventKind::Ended);
+  EXPECT_EQ(b1.state(s1), SessionState::Confirmed) << "the kept fork stays up";
+  EXPECT_EQ(a.state(call), SessionState::Confirmed);
+}
+
+}  // namespace
+}  // namespace imsflow::dialog
