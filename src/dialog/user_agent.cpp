@@ -144,6 +144,11 @@ struct UserAgent::Session {
   std::string update_sdp;         // the offer of our UPDATE in progress
   bool update_pending = false;    // our offer is out, unanswered
   bool update_retry = false;      // our offer met glare and waits to go again
+  std::string update_extra;       // headers of our UPDATE (a session refresh)
+  // session timer (RFC 4028)
+  std::uint32_t session_interval = 0;  // seconds; 0: no session timer
+  bool we_refresh = false;
+  bool peer_supports_timer = false;
   SessionTimes times;
   TimePoint deadline[kSlots];
 };
@@ -383,6 +388,26 @@ void UserAgent::fire(SessionId id, Slot slot, TimePoint now) {
     case kQosReady:
       set_local_qos_ready(id, now);
       return;
+    case kSessionTimer:
+      if (s->state != SessionState::Confirmed || s->session_interval == 0) return;
+      if (s->we_refresh) {
+        // RFC 4028 §7.4/§9: refresh at half the interval, with UPDATE (no offer).
+        if (s->update_pending || s->update_retry) {
+          arm(*s, kSessionTimer, now + std::chrono::seconds(1));
+          return;
+        }
+        s->update_sdp.clear();
+        s->update_extra = session_expires_header(*s);
+        s->update_pending = true;
+        send_update(*s, now);
+        return;
+      }
+      // RFC 4028 §10: no refresh before the session expired: BYE.
+      if (Dialog* d = current_dialog(*s)) {
+        s->state = SessionState::Terminating;
+        send_bye(*s, *d, now, "Reason: SIP;cause=408;text=\"session timer expired\"");
+      }
+      return;
     case kUpdateRetry:
       if (s->update_retry) {
         s->update_retry = false;
@@ -513,6 +538,10 @@ SessionId UserAgent::call(const CallRequest& request, TimePoint now) {
   }
   if (!supported.empty()) extra += "Supported: " + supported + "\r\n";
   if (config_.require_100rel) extra += "Require: 100rel\r\n";
+  if (config_.session_expires != 0) {
+    extra += "Session-Expires: " + std::to_string(config_.session_expires) + "\r\n";
+    extra += "Min-SE: " + std::to_string(config_.min_se) + "\r\n";
+  }
   for (const auto& [name, value] : request.headers) extra += name + ": " + value + "\r\n";
   if (!config_.user_agent.empty()) extra += "User-Agent: " + config_.user_agent + "\r\n";
   std::string bytes = build_request(s, pseudo, "INVITE", s.invite_cseq, s.invite_branch, extra, request.sdp_offer);
@@ -570,8 +599,10 @@ void UserAgent::on_response(txn::TransactionId client, const sip::Message& r, Ti
         return;
       }
       s->update_pending = false;
+      s->update_extra.clear();
       if (status >= 300) return;
-      s->local_sdp = s->update_sdp;
+      if (!s->update_sdp.empty()) s->local_sdp = s->update_sdp;
+      if (s->session_interval != 0 && s->state == SessionState::Confirmed) start_session_timer(*s, now);
       read_peer_preconditions(*s, r.body());
       SessionEvent e;
       e.kind = SessionEventKind::Updated;
@@ -697,6 +728,13 @@ void UserAgent::on_invite_response(Session& s, const sip::Message& r, TimePoint 
     }
     s.confirmed = index;
     s.times.final_response = now;
+    if (const sip::ParamValue* se = r.session_expires()) {
+      if (auto n = ascii::parse_uint(se->value, 0xFFFFFFFFull); n && *n > 0) {
+        s.session_interval = static_cast<std::uint32_t>(*n);
+        const auto refresher = se->param("refresher");
+        s.we_refresh = !refresher || ascii::iequals(*refresher, "uac");
+      }
+    }
     s.state = SessionState::Answered;
     SessionEvent e;
     e.kind = SessionEventKind::Answered;
@@ -712,6 +750,7 @@ void UserAgent::on_invite_response(Session& s, const sip::Message& r, TimePoint 
     send_ack(*again, again->dialogs[index], now);
     again->times.ack = now;
     again->state = SessionState::Confirmed;
+    if (again->session_interval != 0) start_session_timer(*again, now);
     SessionEvent c;
     c.kind = SessionEventKind::Confirmed;
     c.session = id;
@@ -841,6 +880,7 @@ void UserAgent::on_request(txn::TransactionId server, const sip::Message& reques
     disarm(*s, k2xxGiveUp);
     s->state = SessionState::Confirmed;
     s->times.ack = now;
+    if (s->session_interval != 0) start_session_timer(*s, now);
     SessionEvent e;
     e.kind = SessionEventKind::Confirmed;
     e.session = SessionId{static_cast<std::uint32_t>(s - sessions_.data()), s->generation};
@@ -882,9 +922,28 @@ void UserAgent::on_invite(txn::TransactionId server, const sip::Message& invite,
     layer_.send_response(server, refusal->status, b.serialize(), now);
     return;
   }
+  const sip::ParamValue* se = invite.session_expires();
+  std::uint32_t interval = 0;
+  if (se) interval = static_cast<std::uint32_t>(ascii::parse_uint(se->value, 0xFFFFFFFFull).value_or(0));
+  if (se && interval < config_.min_se) {
+    // RFC 4028 §8.1: too brief; 422 says the least we take.
+    auto b = sip::MessageBuilder::response_to(invite, 422, random_token(10));
+    b.add(sip::HeaderId::MinSE, std::to_string(config_.min_se));
+    b.add(sip::HeaderId::ContentLength, "0");
+    layer_.send_response(server, 422, b.serialize(), now);
+    return;
+  }
   const SessionId id = create_session(SessionRole::Uas);
   Session& s = sessions_[id.index];
   s.invite_txn = server;
+  s.peer_supports_timer = invite.lists(sip::HeaderId::Supported, "timer") || invite.lists(sip::HeaderId::Require, "timer");
+  s.session_interval = se ? interval : config_.session_expires;
+  if (s.session_interval != 0) {
+    // The refresher the UAC asked for, else the UAC when it can (RFC 4028 §9).
+    const auto asked = se ? se->param("refresher") : std::nullopt;
+    const bool uac_refreshes = asked ? ascii::iequals(*asked, "uac") : s.peer_supports_timer;
+    s.we_refresh = !uac_refreshes;
+  }
   s.call_id = std::string(invite.call_id());
   s.local_tag = random_token(10);
   s.local = local;
@@ -986,7 +1045,12 @@ bool UserAgent::answer(SessionId id, std::string_view sdp, TimePoint now) {
   s->queued.clear();
   s->held_alerting = false;
   if (!sdp.empty()) s->local_sdp = std::string(sdp);
-  s->final_2xx = build_response(*s, 200, sdp, true, {});
+  std::string extra;
+  if (s->session_interval != 0) {
+    extra = session_expires_header(*s);
+    if (s->peer_supports_timer) extra += "Require: timer\r\n";
+  }
+  s->final_2xx = build_response(*s, 200, sdp, true, extra);
   layer_.send_response(s->invite_txn, 200, s->final_2xx, now);
   s->state = SessionState::Answered;
   s->times.final_response = now;
@@ -1133,7 +1197,8 @@ void UserAgent::send_update(Session& s, TimePoint now) {
   const std::uint32_t cseq = ++s.local_cseq;
   const std::string branch = layer_.new_branch();
   const sip::Endpoint hop = next_hop(s, *d);
-  std::string bytes = build_request(s, *d, "UPDATE", cseq, branch, "Contact: " + contact_value() + "\r\n", s.update_sdp);
+  std::string bytes = build_request(s, *d, "UPDATE", cseq, branch,
+                                    "Contact: " + contact_value() + "\r\n" + s.update_extra, s.update_sdp);
   txn::OutgoingRequest out{sip::Method::Update, branch, std::move(bytes), config_.local, hop};
   out.source.transport = hop.transport;
   const txn::TransactionId t = layer_.send_request(std::move(out), now);
@@ -1186,7 +1251,15 @@ void UserAgent::check_preconditions(Session& s, TimePoint now) {
 void UserAgent::on_update(Session& s, txn::TransactionId server, const sip::Message& update, TimePoint now) {
   const SessionId id{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation};
   if (!has_sdp(update)) {
-    respond_in_txn(server, update, 200, now);  // a target refresh without an offer
+    // A target or session refresh without an offer (RFC 3311, RFC 4028 §10).
+    if (s.session_interval != 0 && update.session_expires()) {
+      std::string value = session_expires_header(s);
+      value = value.substr(17, value.size() - 19);  // drop "Session-Expires: " and CRLF
+      respond_in_txn(server, update, 200, now, {}, "Session-Expires", value);
+      if (s.state == SessionState::Confirmed) start_session_timer(s, now);
+      return;
+    }
+    respond_in_txn(server, update, 200, now);
     return;
   }
   if (s.update_pending) {
@@ -1220,6 +1293,23 @@ void UserAgent::on_update(Session& s, txn::TransactionId server, const sip::Mess
   e.body = answer;
   emit(e);
   if (Session* again = find(id)) check_preconditions(*again, now);
+}
+
+std::string UserAgent::session_expires_header(const Session& s) const {
+  // The refresher is named from the dialog's UAC/UAS roles, not ours.
+  const bool uac_refreshes = (s.role == SessionRole::Uac) == s.we_refresh;
+  return "Session-Expires: " + std::to_string(s.session_interval) + (uac_refreshes ? ";refresher=uac" : ";refresher=uas") +
+         "\r\n";
+}
+
+void UserAgent::start_session_timer(Session& s, TimePoint now) {
+  const auto interval = std::chrono::seconds(s.session_interval);
+  if (s.we_refresh) {
+    arm(s, kSessionTimer, now + interval / 2);
+  } else {
+    // RFC 4028 §10: BYE at the interval minus the lesser of 32 s and a third.
+    arm(s, kSessionTimer, now + interval - std::min<Duration>(std::chrono::seconds(32), interval / 3));
+  }
 }
 
 void UserAgent::on_cancel(txn::TransactionId invite_server, const sip::Message&, TimePoint now) {

@@ -57,6 +57,10 @@ struct UserAgentConfig {
   /// Preconditions (RFC 3312): local resources become ready this long after
   /// the INVITE (sent or received); nullopt: only when set_local_qos_ready().
   std::optional<Duration> local_qos_ready_after = Duration::zero();
+  /// Session timers (RFC 4028): the interval this UA asks for (UAC) or
+  /// grants when the INVITE names none (UAS); 0: none of its own.
+  std::uint32_t session_expires = 0;
+  std::uint32_t min_se = 90;  // below it an INVITE gets 422
   txn::TimerConfig timers;
   std::uint64_t seed = 1;               // tags, Call-IDs, branches and RSeq are drawn from it
   Faults faults;
@@ -183,6 +187,7 @@ class UserAgent final : public txn::Node, private txn::TransactionUser {
     k2xxGiveUp,
     kQosReady,
     kUpdateRetry,
+    kSessionTimer,
     kSlots
   };
   enum class TxnPurpose : std::uint8_t { Invite, Prack, Bye, Cancel, Update, Other };
@@ -211,6 +216,8 @@ class UserAgent final : public txn::Node, private txn::TransactionUser {
   void send_update(Session& s, TimePoint now);
   void maybe_send_qos_update(Session& s, TimePoint now);
   void on_update(Session& s, txn::TransactionId server, const sip::Message& update, TimePoint now);
+  void start_session_timer(Session& s, TimePoint now);
+  std::string session_expires_header(const Session& s) const;
   void check_preconditions(Session& s, TimePoint now);
   void read_peer_preconditions(Session& s, std::string_view body);
   Dialog* current_dialog(Session& s);

@@ -13,7 +13,6 @@ namespace {
 
 constexpr std::size_t kUdpSizeLimit = 1300;  // RFC 3261 §18.1.1 (path MTU 1500 minus headroom)
 
-bool is_invite_kind(TransactionKind k) { return k == TransactionKind::ClientInvite || k == TransactionKind::ServerInvite; }
 
 void append_lower(std::string& out, std::string_view s) {
   for (char c : s) out.push_back(ascii::to_lower(c));

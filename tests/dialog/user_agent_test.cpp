@@ -558,3 +558,144 @@ TEST(Forking, EachForkIsPrackedOnItsOwnDialogAndTheSecond2xxIsAckedAndByed) {
 
 }  // namespace
 }  // namespace imsflow::dialog
+
+namespace imsflow::dialog {
+namespace {
+
+// The seed's "no useful progress after INVITE": only 100 Trying comes back;
+// Timer C makes the caller CANCEL, and the 487 ends it.
+TEST_F(SessionTest, NoProgressAfter100EndsWithCancelOnTimerC) {
+  UserAgentConfig c = config_for(kAlice, "alice", 1);
+  c.timers.timer_c = 5s;
+  Recorder ev;
+  UserAgent impatient{c, ev};
+  Wire w{impatient, bob};
+  const SessionId call = impatient.call(call_bob(), w.now);  // Bob never acts on Incoming
+  w.run_for(6s);
+  const std::vector<std::string> expected{"A->B INVITE", "B->A 100 (INVITE)", "A->B CANCEL",
+                                          "B->A 200 (CANCEL)", "B->A 487 (INVITE)", "A->B ACK"};
+  EXPECT_EQ(w.ladder, expected);
+  EXPECT_FALSE(impatient.state(call));
+  EXPECT_EQ(ev.last(SessionEventKind::Failed)->status, 487);
+}
+
+TEST_F(SessionTest, MalformedResponsesAreDiscardedWithAReason) {
+  const SessionId call = alice.call(call_bob(), wire.now);
+  std::vector<txn::Transmit> out;
+  alice.take_transmits(out);
+  ASSERT_EQ(out.size(), 1u);
+  auto invite = sip::parse(out[0].bytes);
+  ASSERT_TRUE(invite);
+  const std::string branch(invite->top_via()->branch);
+  const std::string call_id(invite->call_id());
+  auto response = [&](std::string status_line, std::string to_tag, std::string extra) {
+    std::string r = status_line + "\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=" + branch + ";rport=5060\r\n";
+    r += "From: " + std::string(invite->find(sip::HeaderId::From)->value) + "\r\n";
+    r += "To: <sip:bob@127.0.0.1:5070>" + to_tag + "\r\nCall-ID: " + call_id + "\r\nCSeq: 1 INVITE\r\n";
+    r += "Contact: <sip:bob@127.0.0.1:5070>\r\n" + extra + "Content-Length: 0\r\n\r\n";
+    return r;
+  };
+  // A reliable provisional without RSeq (RFC 3262 §7.1) is not PRACKed.
+  alice.receive(response("SIP/2.0 183 Session Progress", ";tag=x", "Require: 100rel\r\n"), kBob, kAlice, wire.now);
+  out.clear();
+  alice.take_transmits(out);
+  EXPECT_TRUE(out.empty());
+  ASSERT_FALSE(alice.dropped().empty());
+  EXPECT_NE(alice.dropped().back().find("RSeq"), std::string::npos);
+  // A 2xx without a To-tag cannot make a dialog.
+  alice.receive(response("SIP/2.0 200 OK", "", ""), kBob, kAlice, wire.now);
+  alice.take_transmits(out);
+  EXPECT_TRUE(out.empty());
+  EXPECT_NE(alice.dropped().back().find("To-tag"), std::string::npos);
+  // A response for a branch nobody sent is a stray.
+  std::string stray = response("SIP/2.0 180 Ringing", ";tag=y", "");
+  stray.replace(stray.find(branch), branch.size(), "z9hG4bKnobody");
+  alice.receive(stray, kBob, kAlice, wire.now);
+  EXPECT_EQ(alice.transaction_stats().stray_responses, 1u);
+  // An ACK for a dialog Bob does not have is dropped.
+  const std::string ack =
+      "ACK sip:bob@127.0.0.1:5070 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKack1\r\n"
+      "Max-Forwards: 70\r\nFrom: <sip:a@x>;tag=1\r\nTo: <sip:b@x>;tag=2\r\nCall-ID: none\r\nCSeq: 1 ACK\r\n"
+      "Content-Length: 0\r\n\r\n";
+  bob.receive(ack, kAlice, kBob, wire.now);
+  ASSERT_FALSE(bob.dropped().empty());
+  EXPECT_NE(bob.dropped().back().find("ACK for an unknown dialog"), std::string::npos);
+  // A Content-Length beyond the datagram is refused with the numbers.
+  std::string cut = response("SIP/2.0 180 Ringing", ";tag=z", "");
+  cut.replace(cut.find("Content-Length: 0"), 17, "Content-Length: 500");
+  alice.receive(cut, kBob, kAlice, wire.now);
+  EXPECT_NE(alice.dropped().back().find("500"), std::string::npos) << alice.dropped().back();
+  EXPECT_EQ(alice.state(call), SessionState::Calling);
+}
+
+}  // namespace
+}  // namespace imsflow::dialog
+
+namespace imsflow::dialog {
+namespace {
+
+TEST_F(SessionTest, SessionTimerRefresherSendsUpdateAtHalfTheInterval) {
+  UserAgentConfig c = config_for(kAlice, "alice", 1);
+  c.session_expires = 90;
+  Recorder ev;
+  UserAgent a{c, ev};
+  Wire w{a, bob};
+  bob_events.react = [&](const SessionEvent& e) {
+    if (e.kind == SessionEventKind::Incoming) {
+      bob_session = e.session;
+      bob.answer(e.session, kAnswer, w.now);
+    }
+  };
+  const SessionId call = a.call(call_bob(), w.now);
+  w.run_for(1s);
+  auto at = std::find(w.ladder.begin(), w.ladder.end(), "B->A 200 (INVITE)");
+  ASSERT_NE(at, w.ladder.end());
+  const std::string& ok = w.bytes[at - w.ladder.begin()];
+  EXPECT_NE(ok.find("Session-Expires: 90;refresher=uac"), std::string::npos) << ok;
+  EXPECT_NE(ok.find("Require: timer"), std::string::npos);
+  w.run_for(44s);
+  EXPECT_EQ(std::count(w.ladder.begin(), w.ladder.end(), "A->B UPDATE"), 0);
+  w.run_for(1s);  // 45 s after the ACK
+  EXPECT_EQ(std::count(w.ladder.begin(), w.ladder.end(), "A->B UPDATE"), 1);
+  w.run_for(300s);
+  EXPECT_GE(std::count(w.ladder.begin(), w.ladder.end(), "B->A 200 (UPDATE)"), 7);
+  EXPECT_EQ(a.state(call), SessionState::Confirmed) << "refreshed sessions stay up";
+  EXPECT_EQ(bob.state(bob_session), SessionState::Confirmed);
+}
+
+TEST_F(SessionTest, SessionTimerRefresheeSendsByeWhenNoRefreshCame) {
+  UserAgentConfig c = config_for(kAlice, "alice", 1);
+  c.session_expires = 90;
+  Recorder ev;
+  UserAgent a{c, ev};
+  Wire w{a, bob};
+  w.drop = [](const std::string& l) { return l == "A->B UPDATE"; };
+  bob_events.react = [&](const SessionEvent& e) {
+    if (e.kind == SessionEventKind::Incoming) bob.answer(e.session, kAnswer, w.now);
+  };
+  const SessionId call = a.call(call_bob(), w.now);
+  w.run_for(59s);
+  EXPECT_EQ(std::count(w.ladder.begin(), w.ladder.end(), "B->A BYE"), 0);
+  w.run_for(2s);  // 90 - min(32, 30) = 60 s after the ACK
+  EXPECT_EQ(std::count(w.ladder.begin(), w.ladder.end(), "B->A BYE"), 1);
+  w.run_for(1s);
+  EXPECT_FALSE(a.state(call));
+  EXPECT_EQ(ev.last(SessionEventKind::Ended)->cause, "released by the peer with BYE");
+}
+
+TEST_F(SessionTest, TooBriefSessionIntervalGets422WithMinSE) {
+  UserAgentConfig c = config_for(kAlice, "alice", 1);
+  c.session_expires = 30;
+  Recorder ev;
+  UserAgent a{c, ev};
+  Wire w{a, bob};
+  a.call(call_bob(), w.now);
+  w.run_for(1s);
+  EXPECT_EQ(ev.last(SessionEventKind::Failed)->status, 422);
+  auto at = std::find(w.ladder.begin(), w.ladder.end(), "B->A 422 (INVITE)");
+  ASSERT_NE(at, w.ladder.end());
+  EXPECT_NE(w.bytes[at - w.ladder.begin()].find("Min-SE: 90"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace imsflow::dialog

@@ -1,0 +1,139 @@
+// Whole calls through the simulator's lossy network: the retransmission
+// rules of RFC 3261 and RFC 3262 must carry every call to the end.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "dialog/user_agent.hpp"
+#include "sim/network.hpp"
+#include "sip/parser.hpp"
+
+namespace imsflow::dialog {
+namespace {
+
+using namespace std::chrono_literals;
+using sip::Endpoint;
+using sip::Transport;
+
+constexpr std::string_view kOffer =
+    "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+    "m=audio 4000 RTP/AVP 116\r\na=rtpmap:116 AMR-WB/16000\r\n";
+constexpr std::string_view kAnswer =
+    "v=0\r\no=- 2 2 IN IP4 127.0.0.2\r\ns=-\r\nc=IN IP4 127.0.0.2\r\nt=0 0\r\n"
+    "m=audio 5000 RTP/AVP 116\r\na=rtpmap:116 AMR-WB/16000\r\n";
+
+struct Tally : SessionObserver {
+  std::function<void(const SessionEvent&)> react;
+  std::map<SessionEventKind, int> count;
+  std::vector<std::string> failures;
+  void on_session_event(const SessionEvent& e) override {
+    ++count[e.kind];
+    if (e.kind == SessionEventKind::Failed) failures.push_back(std::to_string(e.status) + " " + e.cause);
+    if (react) react(e);
+  }
+};
+
+TEST(LossyNetwork, ThousandCallsWithLossDuplicationAndReorderingAllEstablish) {
+  const Endpoint caller_at{Transport::Udp, sip::IpAddress::v4(10, 0, 0, 1), 5060};
+  const Endpoint callee_at{Transport::Udp, sip::IpAddress::v4(10, 0, 0, 2), 5060};
+  sim::Network net(20261126);
+  net.set_default_link({20ms, 10ms, 0.10, 0.05, 0.05});
+  Tally caller_events, callee_events;
+  UserAgentConfig cc;
+  cc.local = caller_at;
+  cc.user = "caller";
+  cc.seed = 1;
+  UserAgentConfig uc;
+  uc.local = callee_at;
+  uc.user = "callee";
+  uc.seed = 2;
+  UserAgent caller{cc, caller_events};
+  UserAgent callee{uc, callee_events};
+  ASSERT_TRUE(net.attach(caller, caller_at));
+  ASSERT_TRUE(net.attach(callee, callee_at));
+  callee_events.react = [&](const SessionEvent& e) {
+    if (e.kind == SessionEventKind::Incoming) callee.send_provisional(e.session, 183, kAnswer, net.now());
+    if (e.kind == SessionEventKind::PrackDone) callee.answer(e.session, {}, net.now());
+  };
+  std::vector<SessionId> calls;
+  CallRequest r;
+  r.target = "sip:callee@10.0.0.2";
+  r.next_hop = callee_at;
+  r.sdp_offer = std::string(kOffer);
+  for (int i = 0; i < 1000; ++i) {
+    calls.push_back(caller.call(r, net.now()));
+    net.run_for(5ms);
+  }
+  net.run_for(60s);
+  int confirmed = 0;
+  for (SessionId c : calls) confirmed += caller.state(c) == SessionState::Confirmed;
+  EXPECT_EQ(confirmed, 1000);
+  EXPECT_EQ(caller_events.count[SessionEventKind::Confirmed], 1000);
+  EXPECT_EQ(callee_events.count[SessionEventKind::Confirmed], 1000);
+  EXPECT_TRUE(caller_events.failures.empty()) << caller_events.failures.front();
+  EXPECT_TRUE(callee_events.failures.empty()) << callee_events.failures.front();
+  EXPECT_GT(net.counters().lost, 500u) << "the loss really happened";
+  EXPECT_GT(net.counters().duplicated, 200u);
+  EXPECT_GT(caller.transaction_stats().retransmissions_sent, 0u);
+
+  // No reliable provisional was PRACKed twice: one PRACK transaction (branch)
+  // per Call-ID and RAck, however often the 183 or the PRACK was resent.
+  std::map<std::string, std::set<std::string>> prack_branches;
+  for (const sim::TraceRecord& t : net.trace()) {
+    if (t.bytes.rfind("PRACK ", 0) != 0) continue;
+    auto m = sip::parse(t.bytes);
+    ASSERT_TRUE(m);
+    const std::string key = std::string(m->call_id()) + " " + std::to_string(m->rack()->rseq);
+    prack_branches[key].insert(std::string(m->top_via()->branch));
+  }
+  EXPECT_EQ(prack_branches.size(), 1000u);
+  for (const auto& [key, branches] : prack_branches) EXPECT_EQ(branches.size(), 1u) << key;
+
+  for (SessionId c : calls) caller.hang_up(c, net.now());
+  net.run_for(100s);
+  EXPECT_EQ(caller_events.count[SessionEventKind::Ended], 1000);
+  EXPECT_EQ(caller.live_sessions(), 0u);
+  EXPECT_EQ(callee.live_sessions(), 0u);
+  EXPECT_EQ(caller.live_transactions(), 0u);
+  EXPECT_EQ(callee.live_transactions(), 0u);
+}
+
+TEST(LossyNetwork, SameSeedSameRun) {
+  auto run = [](std::uint64_t seed) {
+    const Endpoint a_at{Transport::Udp, sip::IpAddress::v4(10, 0, 0, 1), 5060};
+    const Endpoint b_at{Transport::Udp, sip::IpAddress::v4(10, 0, 0, 2), 5060};
+    sim::Network net(seed);
+    net.set_default_link({20ms, 10ms, 0.2, 0.05, 0.05});
+    Tally ae, be;
+    UserAgentConfig ac;
+    ac.local = a_at;
+    UserAgentConfig bc;
+    bc.local = b_at;
+    bc.seed = 9;
+    UserAgent a{ac, ae};
+    UserAgent b{bc, be};
+    net.attach(a, a_at);
+    net.attach(b, b_at);
+    be.react = [&](const SessionEvent& e) {
+      if (e.kind == SessionEventKind::Incoming) b.send_provisional(e.session, 183, kAnswer, net.now());
+      if (e.kind == SessionEventKind::PrackDone) b.answer(e.session, {}, net.now());
+    };
+    CallRequest r;
+    r.target = "sip:b@10.0.0.2";
+    r.next_hop = b_at;
+    r.sdp_offer = std::string(kOffer);
+    for (int i = 0; i < 20; ++i) a.call(r, net.now());
+    net.run_for(40s);
+    std::string all;
+    for (const auto& t : net.trace()) all += t.bytes;
+    return all;
+  };
+  EXPECT_EQ(run(7), run(7));
+  EXPECT_NE(run(7), run(8));
+}
+
+}  // namespace
+}  // namespace imsflow::dialog
