@@ -12,6 +12,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev
   # peer parsers, linked by the benchmark only
   libosip2-dev libsofia-sip-ua-dev
+  # interop and decoding cross-checks: SIPp scenarios on 127.0.0.1, tshark
+  sip-tester tshark
 )
 
 missing=()
