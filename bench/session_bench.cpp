@@ -128,6 +128,7 @@ void BM_Complete100relCalls(benchmark::State& state) {
   constexpr int kBatch = 100;
   for (auto _ : state) {
     for (int i = 0; i < kBatch; ++i) caller.call(r, net.now());
+    net.flush(caller);
     net.run_for(20ms);
   }
   net.run_for(1s);  // let the last batch finish (outside the timed loop)

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/lint.hpp"
+#include "cli/sim.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"imsflow: speak, load and read the VoLTE/IMS SIP session ladder"};
@@ -24,6 +25,21 @@ int main(int argc, char** argv) {
       "  printf 'OPTIONS sip:a@b SIP/2.0\\r\\n\\r\\n' | imsflow lint -\n"
       "Exit status: 0 all valid, 1 any invalid, 2 usage or I/O error.");
 
+  imsflow::cli::SimOptions sim;
+  CLI::App* sim_cmd = app.add_subcommand(
+      "sim", "Run calls between two UEs over a simulated network and draw the ladder (deterministic)");
+  sim_cmd->add_option("--scenario", sim.scenario, "What happens on the call (see below)")->capture_default_str();
+  sim_cmd->add_option("--calls", sim.calls, "Number of calls; more than one prints a summary")->capture_default_str();
+  sim_cmd->add_option("--loss", sim.loss, "Probability that a datagram is lost, each way")->capture_default_str();
+  sim_cmd->add_option("--delay", sim.delay_ms, "One-way delay in milliseconds")->capture_default_str();
+  sim_cmd->add_option("--hold", sim.hold_ms, "Milliseconds a confirmed call stays up before BYE")->capture_default_str();
+  sim_cmd->add_option("--seed", sim.seed, "Seed of the network's randomness (same seed, same run)")->capture_default_str();
+  sim_cmd->add_option("--pcap", sim.pcap, "Write every datagram to this pcap file (Wireshark reads it)");
+  sim_cmd->add_flag("--json", sim.json, "Print the outcome as JSON");
+  sim_cmd->footer("Scenarios:\n" + imsflow::cli::sim_scenario_help() +
+                  "Exit status: 0 when the outcome is the scenario's (established, or the failure it provokes), "
+                  "1 otherwise, 2 usage error.");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -31,5 +47,6 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;
   }
   if (lint_cmd->parsed()) return imsflow::cli::run_lint(lint, std::cout, std::cerr);
+  if (sim_cmd->parsed()) return imsflow::cli::run_sim(sim, std::cout, std::cerr);
   return 2;
 }

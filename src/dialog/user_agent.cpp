@@ -663,6 +663,11 @@ void UserAgent::on_invite_response(Session& s, const sip::Message& r, TimePoint 
       const std::uint32_t rseq = *r.rseq();
       if (d->rseq_seen && rseq <= d->last_rseq) return;        // a retransmission: already PRACKed
       if (d->rseq_seen && rseq != d->last_rseq + 1) return;    // out of order: wait for the missing one
+      if (config_.faults.drop_prack_once) {
+        // As if this PRACK were lost: the UAS's retransmission gets it.
+        config_.faults.drop_prack_once = false;
+        return;
+      }
       d->rseq_seen = true;
       d->last_rseq = rseq;
       if (has_sdp(r)) {
@@ -775,10 +780,6 @@ void UserAgent::on_invite_response(Session& s, const sip::Message& r, TimePoint 
 
 void UserAgent::send_prack(Session& s, Dialog& d, const sip::Message& provisional, TimePoint now) {
   if (config_.faults.no_prack) return;
-  if (config_.faults.drop_prack_once) {
-    config_.faults.drop_prack_once = false;
-    return;
-  }
   const SessionId id{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation};
   // RFC 3262 §7.2: RAck = RSeq, CSeq number, CSeq method of the provisional.
   if (auto c = provisional.contacts().first()) d.remote_target = std::string(c->uri.raw);

@@ -42,7 +42,7 @@ struct SessionId {
 struct Faults {
   bool no_prack = false;      // UAC: never PRACK a reliable provisional
   bool no_ack = false;        // UAC: never ACK a 2xx
-  bool drop_prack_once = false;  // UAC: "lose" the first PRACK it would send
+  bool drop_prack_once = false;  // UAC: skip the first PRACK (as if lost); the 183's retransmission gets one
 };
 
 struct UserAgentConfig {

@@ -46,6 +46,9 @@
 // attach()/detach().
 #pragma once
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -64,9 +67,6 @@
 #include "sip/endpoint.hpp"
 #include "txn/node.hpp"
 #include "util/clock.hpp"
-
-struct mmsghdr;
-struct iovec;
 
 namespace imsflow::net {
 

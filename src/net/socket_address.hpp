@@ -21,7 +21,6 @@ enum class NetErrorCode : std::uint8_t {
   AlreadyBound,     // the loop already holds this endpoint
   UnsupportedTransport,  // TLS: not implemented by this driver
   SignalHookFailed, // sigaction() failed, or too many loops hooked signals at once
-  NotBound,         // attach() to an endpoint the loop does not hold, with a nonzero port … see the call
 };
 
 struct NetError {

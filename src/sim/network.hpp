@@ -129,6 +129,9 @@ class Network {
   /// Puts a message on the wire now, as if a node had sent it (for injecting
   /// traffic from an endpoint no node holds).
   void send(txn::Transmit message);
+  /// Puts on the wire, now, what `node` queued outside receive()/advance():
+  /// the user's own actions, such as placing a call or hanging up.
+  void flush(txn::Node& node) { drain(node); }
 
   /// Runs the earliest event; false when nothing is pending at all.
   bool step();

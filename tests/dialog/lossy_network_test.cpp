@@ -65,6 +65,7 @@ TEST(LossyNetwork, ThousandCallsWithLossDuplicationAndReorderingAllEstablish) {
   r.sdp_offer = std::string(kOffer);
   for (int i = 0; i < 1000; ++i) {
     calls.push_back(caller.call(r, net.now()));
+    net.flush(caller);
     net.run_for(5ms);
   }
   net.run_for(60s);
@@ -93,6 +94,7 @@ TEST(LossyNetwork, ThousandCallsWithLossDuplicationAndReorderingAllEstablish) {
   for (const auto& [key, branches] : prack_branches) EXPECT_EQ(branches.size(), 1u) << key;
 
   for (SessionId c : calls) caller.hang_up(c, net.now());
+  net.flush(caller);
   net.run_for(100s);
   EXPECT_EQ(caller_events.count[SessionEventKind::Ended], 1000);
   EXPECT_EQ(caller.live_sessions(), 0u);
@@ -126,6 +128,7 @@ TEST(LossyNetwork, SameSeedSameRun) {
     r.next_hop = b_at;
     r.sdp_offer = std::string(kOffer);
     for (int i = 0; i < 20; ++i) a.call(r, net.now());
+    net.flush(a);
     net.run_for(40s);
     std::string all;
     for (const auto& t : net.trace()) all += t.bytes;
