@@ -22,9 +22,11 @@ build-fuzz: deps
 	@CXX=clang++-14 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIMSFLOW_FUZZ=ON $(CMAKE_FLAGS) >/dev/null
 	@cmake --build build-fuzz -j $(JOBS)
 
-# Until `imsflow demo` exists, the main job checks the bundled example messages.
+# Until `imsflow demo` exists, the main job checks the bundled example messages
+# and runs one call of the seed ladder over the simulated network.
 run: build
 	./build/imsflow lint tests/data/messages/*.sip
+	./build/imsflow sim
 
 # Sanitizer run and 30 s per fuzz target first; the release suite last, so the
 # output ends with ctest's summary.
