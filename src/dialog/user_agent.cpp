@@ -15,12 +15,11 @@ namespace {
 
 std::uint64_t txn_key(txn::TransactionId id) { return (std::uint64_t{id.index} << 32) | id.generation; }
 
-std::string dialog_key(std::string_view call_id, std::string_view local_tag) {
-  std::string k;
-  k.reserve(call_id.size() + local_tag.size() + 1);
-  k.append(call_id).push_back('|');
-  k.append(local_tag);
-  return k;
+// A dialog is found by Call-ID and our own tag (RFC 3261 §12: with the
+// remote tag, which a UAS session of ours holds only once).
+std::uint64_t dialog_hash(std::string_view call_id, std::string_view local_tag) {
+  const std::hash<std::string_view> h;
+  return h(call_id) ^ (h(local_tag) * 0x9E3779B97F4A7C15ull);
 }
 
 // The URI inside a name-addr value ("<sip:p1;lr>" → "sip:p1;lr").
@@ -229,10 +228,11 @@ UserAgent::Session* UserAgent::find(SessionId id) {
 const UserAgent::Session* UserAgent::find(SessionId id) const { return const_cast<UserAgent*>(this)->find(id); }
 
 UserAgent::Session* UserAgent::find_by_dialog(std::string_view call_id, std::string_view local_tag) {
-  auto it = by_dialog_.find(dialog_key(call_id, local_tag));
-  if (it == by_dialog_.end()) return nullptr;
-  Session& s = sessions_[it->second];
-  return s.state == SessionState::Terminated ? nullptr : &s;
+  auto index = by_dialog_.find(dialog_hash(call_id, local_tag), [&](std::uint32_t i) {
+    const Session& s = sessions_[i];
+    return s.state != SessionState::Terminated && s.call_id == call_id && s.local_tag == local_tag;
+  });
+  return index ? &sessions_[*index] : nullptr;
 }
 
 UserAgent::Dialog* UserAgent::dialog_for(Session& s, std::string_view remote_tag) {
@@ -274,7 +274,7 @@ void UserAgent::emit(SessionEvent e) { observer_.on_session_event(e); }
 
 void UserAgent::release(Session& s) {
   const SessionId id{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation};
-  by_dialog_.erase(dialog_key(s.call_id, s.local_tag));
+  by_dialog_.erase(dialog_hash(s.call_id, s.local_tag), id.index);
   s.state = SessionState::Terminated;
   std::fill(std::begin(s.deadline), std::end(s.deadline), TimePoint::max());
   // Keep the slot's text short-lived: a load run recycles millions of sessions.
@@ -526,7 +526,7 @@ SessionId UserAgent::call(const CallRequest& request, TimePoint now) {
   s.local_cseq = s.invite_cseq = 1;
   s.invite_branch = layer_.new_branch();
   s.times.invite = now;
-  by_dialog_.emplace(dialog_key(s.call_id, s.local_tag), id.index);
+  by_dialog_.insert(dialog_hash(s.call_id, s.local_tag), id.index);
 
   Dialog pseudo;  // the INVITE's own route: a preloaded set, no remote target yet
   pseudo.route_set = request.route;
@@ -972,7 +972,7 @@ void UserAgent::on_invite(txn::TransactionId server, const sip::Message& invite,
   if (auto c = invite.contacts().first()) d.remote_target = std::string(c->uri.raw);
   for (const sip::NameAddr& rr : invite.record_routes()) d.route_set.emplace_back(rr.raw);
   s.dialogs.push_back(std::move(d));
-  by_dialog_.emplace(dialog_key(s.call_id, s.local_tag), id.index);
+  by_dialog_.insert(dialog_hash(s.call_id, s.local_tag), id.index);
   txn_owner_[txn_key(server)] = TxnOwner{id, TxnPurpose::Invite, {}};
   read_peer_preconditions(s, invite.body());
   if (s.preconditions && config_.local_qos_ready_after) arm(s, kQosReady, now + *config_.local_qos_ready_after);

@@ -28,6 +28,7 @@
 #include "sip/verdict.hpp"
 #include "txn/transaction_layer.hpp"
 #include "util/clock.hpp"
+#include "util/flat_index.hpp"
 
 namespace imsflow::dialog {
 
@@ -258,7 +259,7 @@ class UserAgent final : public txn::Node, private txn::TransactionUser {
   sip::ElementProfile profile_;
   std::vector<Session> sessions_;
   std::vector<std::uint32_t> free_;
-  std::unordered_map<std::string, std::uint32_t> by_dialog_;  // Call-ID '|' local tag → session
+  FlatIndex by_dialog_;  // Call-ID and local tag → session
   std::unordered_map<std::uint64_t, TxnOwner> txn_owner_;    // transaction → session and purpose
   txn::TimerQueue timers_;
   std::size_t live_ = 0;

@@ -105,7 +105,10 @@ struct LoopCounters {
   std::uint64_t connect_failures = 0;
   std::uint64_t idle_closes = 0;
   std::uint64_t stall_closes = 0;
-  std::uint64_t framing_errors = 0;       // streams closed because they could not be framed
+  // Streams closed because they could not be framed. The loop does not
+  // parse datagrams: a malformed one is the Node's to count
+  // (txn::TransactionStats::dropped).
+  std::uint64_t framing_errors = 0;
   std::uint64_t truncated_datagrams = 0;  // longer than udp_max_datagram; dropped
   std::uint64_t unrouted = 0;             // arrivals at an endpoint with no Node; transmits with no usable socket
   std::uint64_t send_errors = 0;          // datagrams or queued stream bytes that could not be sent

@@ -23,7 +23,19 @@ std::optional<SyntaxError> read_addr_spec(Scanner& s, bool in_list, Uri& uri) {
 }
 
 std::optional<SyntaxError> read_bracketed_uri(Scanner& s, Uri& uri) {
-  // s is just past '<'. RFC 3261: no whitespace inside the brackets.
+  // s is just past '<'. The one-pass parser finds the '>' itself; when it
+  // stops anywhere else, the checks below say why, in their order.
+  {
+    const char* p = s.text().data() + s.pos();
+    const char* end = s.text().data() + s.text().size();
+    const char* stop = internal::parse_uri_prefix(p, end, uri);
+    if (stop && stop < end && *stop == '>') {
+      s.advance(static_cast<std::size_t>(stop - p) + 1);
+      return std::nullopt;
+    }
+    uri = Uri{};
+  }
+  // RFC 3261: no whitespace inside the brackets.
   const std::size_t start = s.pos();
   std::string_view rest = s.rest();
   std::size_t i = 0;
@@ -35,7 +47,7 @@ std::optional<SyntaxError> read_bracketed_uri(Scanner& s, Uri& uri) {
     ++i;
   }
   if (i == rest.size()) return SyntaxError{u32(start - 1), "a '>' closing this '<'"};
-  if (auto e = parse_uri(rest.substr(0, i), uri)) return SyntaxError{u32(start + e->offset), e->expected};
+  if (auto e = internal::parse_uri_general(rest.substr(0, i), uri)) return SyntaxError{u32(start + e->offset), e->expected};
   s.advance(i + 1);
   return std::nullopt;
 }

@@ -47,6 +47,7 @@ class MessageParser {
 
   std::optional<ParseError> parse_start_line(std::string_view line, std::size_t at);
   std::optional<ParseError> parse_request_line(std::string_view line, std::size_t at);
+  bool parse_request_line_fast(std::string_view line);
   std::optional<ParseError> parse_status_line(std::string_view line, std::size_t at);
   std::optional<ParseError> parse_value(HeaderField& f);
   std::optional<ParseError> check_required() const;
@@ -76,7 +77,27 @@ std::optional<ParseError> MessageParser::parse_start_line(std::string_view line,
   return parse_request_line(line, at);
 }
 
+bool MessageParser::parse_request_line_fast(std::string_view line) {
+  // The common shape "Method SP Request-URI SP SIP/2.0", the URI parsed in
+  // place in one pass. Anything else goes to the checks below, which decide.
+  const char* const begin = line.data();
+  const char* const end = begin + line.size();
+  const char* p = begin;
+  while (p < end && ascii::is_token(*p)) ++p;
+  if (p == begin || end - p < 10 || *p != ' ') return false;
+  if (std::memcmp(end - 8, " SIP/2.0", 8) != 0) return false;
+  const char* uri_end = end - 8;
+  const char* stop = internal::parse_uri_prefix(p + 1, uri_end, msg_.request_uri_);
+  if (stop != uri_end || !msg_.request_uri_.headers.empty()) return false;
+  msg_.method_text_ = std::string_view(begin, static_cast<std::size_t>(p - begin));
+  msg_.method_ = method_from_token(msg_.method_text_);
+  msg_.version_ = std::string_view(end - 7, 7);
+  return true;
+}
+
 std::optional<ParseError> MessageParser::parse_request_line(std::string_view line, std::size_t at) {
+  if (parse_request_line_fast(line)) return std::nullopt;
+  msg_.request_uri_ = Uri{};
   // Method SP Request-URI SP SIP-Version
   std::size_t i = 0;
   while (i < line.size() && ascii::is_token(line[i])) ++i;

@@ -198,6 +198,191 @@ std::optional<SyntaxError> parse_tel_uri(std::string_view text, std::size_t rest
   return std::nullopt;
 }
 
+
+// --- one-pass fast path -----------------------------------------------------
+//
+// The grammar above delimits first and validates after, so each byte of a URI
+// is visited several times. The fast path below walks the URI once with one
+// class table. It takes only the common, well-formed shapes; on anything else
+// (an error, an IPv6 reference, a long port) it gives up and the general code
+// decides, so verdicts, offsets and messages come from one place.
+
+enum UriClass : std::uint8_t {
+  kCUser = 1 << 0,    // unreserved / user-unreserved (& = + $ , ; ? /)
+  kCPass = 1 << 1,    // unreserved / & = + $ ,
+  kCHost = 1 << 2,    // alphanum - . _
+  kCParam = 1 << 3,   // unreserved / param-unreserved ([ ] / : & + $)
+  kCHeader = 1 << 4,  // unreserved / hnv-unreserved ([ ] / ? : + $) / & =
+  kCTel = 1 << 5,     // hex digits and visual separators * # + - . ( ) p P w W
+  kCAny = 1 << 6,     // ascii::kUriAny
+  kCScheme = 1 << 7,  // alphanum + - .
+};
+
+constexpr std::array<std::uint8_t, 256> build_uri_classes() {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    const char ch = static_cast<char>(c);
+    std::uint8_t v = 0;
+    if (ascii::is(ch, kUnreserved | kUserExtra)) v |= kCUser;
+    if (ascii::is(ch, kUnreserved | kPasswordExtra)) v |= kCPass;
+    if (ascii::is(ch, ascii::kHostname)) v |= kCHost;
+    if (ascii::is(ch, kUnreserved | kParamExtra)) v |= kCParam;
+    if (ascii::is(ch, kUnreserved | kHeaderExtra) || ch == '&' || ch == '=') v |= kCHeader;
+    if (ascii::is_hex(ch) || ch == '*' || ch == '#' || ch == '+' || ch == '-' || ch == '.' || ch == '(' ||
+        ch == ')' || ch == 'p' || ch == 'P' || ch == 'w' || ch == 'W')
+      v |= kCTel;
+    if (ascii::is(ch, ascii::kUriAny)) v |= kCAny;
+    if (ascii::is_alpha(ch) || ascii::is_digit(ch) || ch == '+' || ch == '-' || ch == '.') v |= kCScheme;
+    t[c] = v;
+  }
+  return t;
+}
+constexpr std::array<std::uint8_t, 256> kUriClass = build_uri_classes();
+
+inline bool in_class(char c, std::uint8_t cls) { return (kUriClass[static_cast<unsigned char>(c)] & cls) != 0; }
+
+/// Skips a run of `cls` characters and %HH escapes. Returns nullptr on a '%'
+/// that does not start a complete escape (the general code reports it).
+inline const char* skip_escaped(const char* p, const char* end, std::uint8_t cls) {
+  while (p < end) {
+    if (in_class(*p, cls)) {
+      ++p;
+    } else if (*p == '%') {
+      if (end - p < 3 || !ascii::is_hex(p[1]) || !ascii::is_hex(p[2])) return nullptr;
+      p += 3;
+    } else {
+      break;
+    }
+  }
+  return p;
+}
+
+/// ";name[=value]" parameters from p (at ';'). `stop_at_query` ends them at
+/// '?' (sip), else a '?' is left to the caller, which then gives up (tel).
+inline const char* skip_uri_params(const char* p, const char* end) {
+  while (p < end && *p == ';') {
+    const char* name = p + 1;
+    p = skip_escaped(name, end, kCParam);
+    if (!p || p == name) return nullptr;
+    if (p < end && *p == '=') {
+      const char* value = p + 1;
+      p = skip_escaped(value, end, kCParam);
+      if (!p || p == value) return nullptr;
+    }
+  }
+  return p;
+}
+
+const char* parse_sip_uri_fast(const char* p, const char* end, Uri& uri) {
+  const char* const rest = p;
+  // Userinfo: user chars, then after one ':' password chars, up to '@'.
+  const char* colon = nullptr;
+  const char* q = skip_escaped(p, end, kCUser);
+  if (!q) return nullptr;
+  if (q < end && *q == ':') {
+    colon = q;
+    q = skip_escaped(q + 1, end, kCPass);
+    if (!q) return nullptr;
+  }
+  const char* host = rest;
+  if (q < end && *q == '@') {
+    const char* user_end = colon ? colon : q;
+    if (user_end == rest) return nullptr;
+    uri.user = std::string_view(rest, static_cast<std::size_t>(user_end - rest));
+    if (colon) uri.password = std::string_view(colon + 1, static_cast<std::size_t>(q - colon - 1));
+    host = q + 1;
+  }
+  // hostname or IPv4 address (IPv6 references take the general path).
+  const char* h = host;
+  while (h < end && in_class(*h, kCHost)) ++h;
+  if (h == host || *host == '.' || *host == '-') return nullptr;
+  uri.host = std::string_view(host, static_cast<std::size_t>(h - host));
+  uri.host_kind = HostKind::Name;
+  if (ascii::is_digit(*host) && ascii::all_of(uri.host, ascii::kIpv4) && valid_ipv4(uri.host))
+    uri.host_kind = HostKind::IPv4;
+  p = h;
+  if (p < end && *p == ':') {
+    const char* digits = ++p;
+    std::uint32_t port = 0;
+    while (p < end && ascii::is_digit(*p)) {
+      port = port * 10 + static_cast<std::uint32_t>(*p - '0');
+      if (port > 65535) return nullptr;
+      ++p;
+    }
+    if (p == digits) return nullptr;
+    uri.port = static_cast<std::uint16_t>(port);
+    uri.has_port = true;
+  }
+  if (p < end && *p == ';') {
+    const char* params = p;
+    p = skip_uri_params(p, end);
+    if (!p) return nullptr;
+    uri.params = Params(std::string_view(params, static_cast<std::size_t>(p - params)));
+  }
+  if (p < end && *p == '?') {
+    const char* headers = ++p;
+    p = skip_escaped(p, end, kCHeader);
+    if (!p || p == headers) return nullptr;
+    uri.headers = std::string_view(headers, static_cast<std::size_t>(p - headers));
+  }
+  // The general code takes userinfo up to the first '@' anywhere in the URI:
+  // when the userinfo scan stopped early, there must be none after it.
+  if (host == rest && q < p && std::memchr(q, '@', static_cast<std::size_t>(p - q))) return nullptr;
+  return p;
+}
+
+const char* parse_tel_uri_fast(const char* p, const char* end, Uri& uri) {
+  const char* q = p;
+  while (q < end && in_class(*q, kCTel)) ++q;
+  if (q == p) return nullptr;
+  uri.user = std::string_view(p, static_cast<std::size_t>(q - p));
+  if (q < end && *q == ';') {
+    const char* params = q;
+    q = skip_uri_params(q, end);
+    if (!q) return nullptr;
+    uri.params = Params(std::string_view(params, static_cast<std::size_t>(q - params)));
+  }
+  // tel parameters run to the end of the URI: a '?' there is an error.
+  if (q < end && *q == '?') return nullptr;
+  return q;
+}
+
+}  // namespace
+
+namespace internal {
+
+const char* parse_uri_prefix(const char* p, const char* end, Uri& uri) {
+  const char* const start = p;
+  if (p == end || !ascii::is_alpha(*p)) return nullptr;
+  ++p;
+  while (p < end && in_class(*p, kCScheme)) ++p;
+  if (p == end || *p != ':') return nullptr;
+  const std::size_t n = static_cast<std::size_t>(p - start);
+  uri.scheme = std::string_view(start, n);
+  ++p;
+  const char* stop;
+  auto lower = [start](std::size_t i) { return static_cast<char>(start[i] | 0x20); };
+  if ((n == 3 || n == 4) && lower(0) == 's' && lower(1) == 'i' && lower(2) == 'p' && (n == 3 || lower(3) == 's')) {
+    uri.kind = n == 3 ? UriScheme::Sip : UriScheme::Sips;
+    stop = parse_sip_uri_fast(p, end, uri);
+  } else if (n == 3 && lower(0) == 't' && lower(1) == 'e' && lower(2) == 'l') {
+    uri.kind = UriScheme::Tel;
+    stop = parse_tel_uri_fast(p, end, uri);
+  } else {
+    uri.kind = UriScheme::Other;
+    stop = p;
+    while (stop < end && in_class(*stop, kCAny)) ++stop;
+    if (stop == p) return nullptr;
+    uri.opaque = std::string_view(p, static_cast<std::size_t>(stop - p));
+  }
+  if (stop) uri.raw = std::string_view(start, static_cast<std::size_t>(stop - start));
+  return stop;
+}
+
+}  // namespace internal
+
+namespace {
+
 // --- comparison helpers ---------------------------------------------------
 
 /// Decodes one character at s[i] (a %HH escape counts as one), advancing i.
@@ -310,6 +495,13 @@ Parsed<HostKind> parse_host(std::string_view host) {
 }
 
 std::optional<SyntaxError> parse_uri(std::string_view text, Uri& uri) {
+  uri = Uri{};
+  if (!text.empty() && internal::parse_uri_prefix(text.data(), text.data() + text.size(), uri) == text.data() + text.size())
+    return std::nullopt;
+  return internal::parse_uri_general(text, uri);
+}
+
+std::optional<SyntaxError> internal::parse_uri_general(std::string_view text, Uri& uri) {
   uri = Uri{};
   uri.raw = text;
   std::size_t i = 0;

@@ -44,6 +44,18 @@ Parsed<Uri> parse_uri(std::string_view text);
 /// The same, filling `out` (no copy of the result); nullopt on success.
 std::optional<SyntaxError> parse_uri(std::string_view text, Uri& out);
 
+namespace internal {
+/// The one-pass fast path: parses the longest URI starting at `p` (and
+/// before `end`) into `out`, which must be freshly constructed. Returns where
+/// the URI stopped, or nullptr when it is malformed or of a rare shape
+/// (IPv6, escapes cut short, long ports). A result equals parse_uri() of the
+/// text [p, returned) whenever the returned pointer is the end the caller
+/// expects (`end`, a '>', an SP); otherwise the caller uses parse_uri_general.
+const char* parse_uri_prefix(const char* p, const char* end, Uri& out);
+/// The general parser (delimit, then validate), which every error comes from.
+std::optional<SyntaxError> parse_uri_general(std::string_view text, Uri& out);
+}  // namespace internal
+
 /// Parses a host (hostname, IPv4, or bracketed IPv6 reference). Returns its kind.
 Parsed<HostKind> parse_host(std::string_view host);
 

@@ -70,8 +70,14 @@ char timer_letter(TimeoutTimer t) {
 
 std::string server_transaction_key(const sip::Message& request, sip::Method as_method) {
   std::string key;
+  server_transaction_key(request, as_method, key);
+  return key;
+}
+
+void server_transaction_key(const sip::Message& request, sip::Method as_method, std::string& key) {
+  key.clear();
   const sip::Via* via = request.top_via();
-  if (!via || !request.cseq()) return key;
+  if (!via || !request.cseq()) return;
   const sip::Method method = as_method;
   if (via->has_magic_cookie()) {
     // The branch is compared case-sensitively, sent-by case-insensitively.
@@ -81,7 +87,7 @@ std::string server_transaction_key(const sip::Message& request, sip::Method as_m
     key.push_back(':');
     key.append(std::to_string(via->has_port ? via->port : 0)).push_back('|');
     append_method(key, method, request.cseq()->method_text);
-    return key;
+    return;
   }
   // RFC 2543 peers: Request-URI, tags, Call-ID, CSeq number and top Via. The
   // To-tag is left out for INVITE/ACK, since the ACK carries the tag of the
@@ -97,7 +103,6 @@ std::string server_transaction_key(const sip::Message& request, sip::Method as_m
   key.append(std::to_string(request.cseq()->number)).push_back('|');
   key.append(via->raw).push_back('|');
   append_method(key, method, request.cseq()->method_text);
-  return key;
 }
 
 std::string server_transaction_key(const sip::Message& request) {
@@ -107,12 +112,16 @@ std::string server_transaction_key(const sip::Message& request) {
 
 std::string client_transaction_key(const sip::Message& response) {
   std::string key;
+  client_transaction_key(response, key);
+  return key;
+}
+
+void client_transaction_key(const sip::Message& response, std::string& key) {
+  key.clear();
   const sip::Via* via = response.top_via();
-  if (!via || !response.cseq() || via->branch.empty()) return key;
-  key.reserve(via->branch.size() + 12);
+  if (!via || !response.cseq() || via->branch.empty()) return;
   key.append(via->branch).push_back('|');
   append_method(key, response.cseq()->method, response.cseq()->method_text);
-  return key;
 }
 
 sip::Endpoint response_destination(const sip::Message& request, const sip::Endpoint& remote) {
@@ -170,7 +179,7 @@ TransactionId TransactionLayer::create(TransactionKind kind, sip::Method method,
   t.kind = kind;
   t.method = method;
   std::fill(std::begin(t.deadline), std::end(t.deadline), TimePoint::max());
-  index_.emplace(key, index);
+  index_.insert(hash_key(key), index);
   t.key = std::move(key);
   ++live_;
   return TransactionId{index, generation};
@@ -186,10 +195,13 @@ const TransactionLayer::Transaction* TransactionLayer::find(TransactionId id) co
   return const_cast<TransactionLayer*>(this)->find(id);
 }
 
-TransactionId TransactionLayer::lookup(const std::string& key) const {
-  auto it = index_.find(key);
-  if (it == index_.end()) return {};
-  return TransactionId{it->second, slots_[it->second].generation};
+TransactionId TransactionLayer::lookup(std::string_view key) const {
+  if (key.empty()) return {};
+  auto slot = index_.find(hash_key(key), [&](std::uint32_t i) {
+    return slots_[i].state != TransactionState::Terminated && slots_[i].key == key;
+  });
+  if (!slot) return {};
+  return TransactionId{*slot, slots_[*slot].generation};
 }
 
 std::optional<TransactionState> TransactionLayer::state(TransactionId id) const {
@@ -224,7 +236,7 @@ void TransactionLayer::terminate(TransactionId id, TimePoint now) {
   Transaction* t = find(id);
   if (!t) return;
   t->state = TransactionState::Terminated;
-  index_.erase(t->key);
+  index_.erase(hash_key(t->key), id.index);
   // Give the memory back: a million ended transactions must not keep their text.
   std::string().swap(t->key);
   std::string().swap(t->request);
@@ -267,7 +279,7 @@ TransactionId TransactionLayer::send_request(OutgoingRequest request, TimePoint 
   std::string key = request.branch;
   key.push_back('|');
   key.append(sip::method_name(request.method));
-  if (index_.contains(key)) return {};  // the same branch twice is a user error
+  if (lookup(key)) return {};  // the same branch twice is a user error
   const bool invite = request.method == sip::Method::Invite;
   const TransactionId id = create(invite ? TransactionKind::ClientInvite : TransactionKind::ClientNonInvite,
                                   request.method, std::move(key));
@@ -310,7 +322,8 @@ std::string TransactionLayer::build_non_2xx_ack(const Transaction& t, const sip:
 
 void TransactionLayer::on_response(const sip::Message& msg, const sip::Endpoint& remote, TimePoint now) {
   ++stats_.responses_received;
-  const TransactionId id = lookup(client_transaction_key(msg));
+  client_transaction_key(msg, key_scratch_);
+  const TransactionId id = lookup(key_scratch_);
   Transaction* t = find(id);
   if (!t || (t->kind != TransactionKind::ClientInvite && t->kind != TransactionKind::ClientNonInvite)) {
     ++stats_.stray_responses;
@@ -397,7 +410,7 @@ void TransactionLayer::on_request(const sip::Message& msg, const sip::Endpoint& 
   const sip::Method method = msg.method();
   if (method == sip::Method::Cancel) return on_cancel(msg, remote, local, now);
 
-  key_scratch_ = server_transaction_key(msg);
+  server_transaction_key(msg, msg.method() == sip::Method::Ack ? sip::Method::Invite : msg.method(), key_scratch_);
   const TransactionId id = lookup(key_scratch_);
   if (Transaction* t = find(id)) {
     if (method == sip::Method::Ack) {
@@ -446,7 +459,7 @@ void TransactionLayer::on_request(const sip::Message& msg, const sip::Endpoint& 
 
 void TransactionLayer::on_cancel(const sip::Message& cancel, const sip::Endpoint& remote, const sip::Endpoint& local,
                                  TimePoint now) {
-  key_scratch_ = server_transaction_key(cancel);
+  server_transaction_key(cancel, sip::Method::Cancel, key_scratch_);
   if (Transaction* t = find(lookup(key_scratch_))) {
     // A retransmitted CANCEL.
     ++stats_.request_retransmissions_received;

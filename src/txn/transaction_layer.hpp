@@ -29,6 +29,7 @@
 #include "txn/node.hpp"
 #include "txn/timer_queue.hpp"
 #include "util/clock.hpp"
+#include "util/flat_index.hpp"
 
 namespace imsflow::txn {
 
@@ -180,7 +181,8 @@ class TransactionLayer final : public Node {
   TransactionId create(TransactionKind kind, sip::Method method, std::string key);
   Transaction* find(TransactionId id);
   const Transaction* find(TransactionId id) const;
-  TransactionId lookup(const std::string& key) const;
+  TransactionId lookup(std::string_view key) const;
+  static std::uint64_t hash_key(std::string_view key) { return std::hash<std::string_view>{}(key); }
   void arm(TransactionId id, Slot slot, TimePoint when);
   void disarm(Transaction& t, Slot slot) { t.deadline[slot] = TimePoint::max(); }
   void terminate(TransactionId id, TimePoint now);
@@ -203,7 +205,7 @@ class TransactionLayer final : public Node {
   TimerConfig config_;
   std::vector<Transaction> slots_;
   std::vector<std::uint32_t> free_;
-  std::unordered_map<std::string, std::uint32_t> index_;  // transaction key → slot
+  FlatIndex index_;  // hash of the transaction key → slot
   TimerQueue timers_;
   std::vector<Transmit> out_;
   std::size_t live_ = 0;
@@ -222,6 +224,9 @@ std::string server_transaction_key(const sip::Message& request);
 std::string server_transaction_key(const sip::Message& request, sip::Method as_method);
 /// Client side: branch of the top Via and the CSeq method.
 std::string client_transaction_key(const sip::Message& response);
+/// The same, written into `out` (reused, so the hot path does not allocate).
+void client_transaction_key(const sip::Message& response, std::string& out);
+void server_transaction_key(const sip::Message& request, sip::Method as_method, std::string& out);
 
 /// Where a UAS sends responses to a request that came from `remote`
 /// (RFC 3261 §18.2.2 with RFC 3581 rport): the connection for reliable

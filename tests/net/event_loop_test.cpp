@@ -209,6 +209,8 @@ TEST_F(SessionsOverUdp, RequestAbove1300BytesGoesOverTcpAndItsResponsesComeBackO
   EXPECT_GE(c.stream_messages_in, 4u);
   alice->ua->hang_up(call, Clock::now());
   ASSERT_EQ(loop.run_until([&] { return bob->events.of(SessionEventKind::Ended) == 1; }, 5s), StopReason::Done);
+  EXPECT_EQ(loop.run_until([&] { return no_leaks(); }, 5s), StopReason::Done);
+  EXPECT_EQ(loop.counters().framing_errors, 0u);
 }
 
 // --- TCP framing against a raw client ---------------------------------------------

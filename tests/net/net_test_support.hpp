@@ -287,6 +287,15 @@ class RawTcpClient {
   bool connected_ = false;
 };
 
+/// run_until() for a predicate that other threads make true: those do not
+/// wake this loop, so it is checked at least every 10 ms.
+inline bool poll_until(EventLoop& loop, const std::function<bool()>& done, Duration max) {
+  const TimePoint end = Clock::now() + max;
+  while (Clock::now() < end)
+    if (loop.run_until(done, 10ms) == StopReason::Done) return true;
+  return done();
+}
+
 /// Whether ::1 can be bound here (containers without IPv6 cannot).
 inline bool ipv6_loopback_available() {
   const int fd = ::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
