@@ -83,6 +83,10 @@ struct UserAgent::Dialog {
   bool rseq_seen = false;
   std::uint32_t last_rseq = 0;          // UAC: the last reliable provisional PRACKed
   bool answered = false;                // UAC: a 2xx came on this dialog
+  bool prack_done = false;              // UAC: a PRACK on this dialog got its 200
+  bool peer_answer_seen = false;        // UAC: a reliable provisional here carried the answer
+  bool have_remote_cseq = false;
+  std::uint32_t remote_cseq = 0;        // RFC 3261 §12.2.2: per dialog
   std::string ack;                      // UAC: the ACK for its 2xx, resent on retransmissions
   sip::Endpoint ack_destination;
 };
@@ -105,7 +109,6 @@ struct UserAgent::Session {
   std::string request_uri;    // UAC: of the INVITE
   std::uint32_t local_cseq = 0;
   std::uint32_t invite_cseq = 0;
-  std::uint32_t remote_cseq = 0;
   sip::Endpoint next_hop;     // UAC: where the INVITE went
   std::vector<std::string> initial_route;
   std::string invite_branch;
@@ -136,12 +139,15 @@ struct UserAgent::Session {
   bool preconditions = false;     // an SDP of this session carried a=des lines
   sdp::QosTable qos;
   bool local_qos_ready = false;
-  bool prack_done = false;        // UAC: a PRACK got its 200 (an UPDATE may follow)
-  bool peer_answer_seen = false;  // UAC: a reliable provisional carried the answer
   bool qos_update_sent = false;
   bool held_alerting = false;     // UAS: a 180 waits for the preconditions
   std::string update_sdp;         // the offer of our UPDATE in progress
+  std::string update_dialog;      // UAC early: the fork our UPDATE goes to
   bool update_pending = false;    // our offer is out, unanswered
+  std::string pending_answer;     // UAS: a 2xx held until the SDP-carrying 18x is PRACKed
+  bool answer_held = false;
+  bool bye_wanted = false;        // UAS: hung up between the 2xx and its ACK
+  bool reinvite = false;          // UAS: the 2xx in flight answers a re-INVITE
   bool update_retry = false;      // our offer met glare and waits to go again
   std::string update_extra;       // headers of our UPDATE (a session refresh)
   // session timer (RFC 4028)
@@ -159,6 +165,7 @@ UserAgent::UserAgent(UserAgentConfig config, SessionObserver& observer)
       profile_(sip::ElementProfile::ims_default()),
       rng_(config_.seed) {
   if (config_.aor.empty()) config_.aor = "sip:" + config_.user + "@" + config_.local.to_string();
+  for (const std::string& tag : config_.supported) supported_ += (supported_.empty() ? "" : ", ") + tag;
   profile_.forwards_requests = false;  // a UA: Max-Forwards 0 is still for us
   sessions_.emplace_back();            // index 0 is "no session"
 }
@@ -272,6 +279,12 @@ std::vector<std::string> UserAgent::dialogs(SessionId id) const {
 
 void UserAgent::emit(SessionEvent e) { observer_.on_session_event(e); }
 
+void UserAgent::drop(std::string reason) {
+  // Bounded: malformed traffic at load must not grow memory.
+  if (dropped_.size() >= 1000) dropped_.erase(dropped_.begin(), dropped_.begin() + 500);
+  dropped_.push_back(std::move(reason));
+}
+
 void UserAgent::release(Session& s) {
   const SessionId id{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation};
   by_dialog_.erase(dialog_hash(s.call_id, s.local_tag), id.index);
@@ -325,6 +338,21 @@ std::optional<TimePoint> UserAgent::next_deadline() const {
   return std::min(*mine, *theirs);
 }
 
+void UserAgent::receive(std::string_view bytes, const sip::Endpoint& remote, const sip::Endpoint& local,
+                        TimePoint now) {
+  layer_.receive(bytes, remote, local, now);
+  prune_timers();
+}
+
+void UserAgent::prune_timers() {
+  // Keep next_deadline() exact: drop cancelled entries from the top.
+  while (const txn::TimerEntry* top = timers_.top()) {
+    const Session* s = find(SessionId{top->index, top->generation});
+    if (s && s->deadline[top->slot] == top->when) break;
+    timers_.pop();
+  }
+}
+
 void UserAgent::advance(TimePoint now) {
   layer_.advance(now);
   while (auto e = timers_.pop_due(now)) {
@@ -334,11 +362,7 @@ void UserAgent::advance(TimePoint now) {
     s->deadline[e->slot] = TimePoint::max();
     fire(id, static_cast<Slot>(e->slot), now);
   }
-  while (const txn::TimerEntry* top = timers_.top()) {
-    const Session* s = find(SessionId{top->index, top->generation});
-    if (s && s->deadline[top->slot] == top->when) break;
-    timers_.pop();
-  }
+  prune_timers();
 }
 
 void UserAgent::fire(SessionId id, Slot slot, TimePoint now) {
@@ -349,7 +373,7 @@ void UserAgent::fire(SessionId id, Slot slot, TimePoint now) {
     case kRel1xxRetransmit:
       if (!s->unacked || s->final_sent) return;
       layer_.send_stateless({s->local, s->response_to, s->unacked->bytes});
-      s->rel_interval = std::min(s->rel_interval * 2, timers.t2);
+      s->rel_interval *= 2;  // RFC 3262 §3: doubling, with no T2 cap (PRACK retransmits by itself)
       arm(*s, kRel1xxRetransmit, now + s->rel_interval);
       return;
     case kRel1xxGiveUp: {
@@ -387,6 +411,11 @@ void UserAgent::fire(SessionId id, Slot slot, TimePoint now) {
     }
     case kQosReady:
       set_local_qos_ready(id, now);
+      return;
+    case kCancelGiveUp:
+      if (s->role != SessionRole::Uac || s->state == SessionState::Confirmed) return;
+      layer_.abandon(s->invite_txn, now);
+      fail(*s, 408, "no final response to the CANCELled INVITE within 64*T1", now);
       return;
     case kSessionTimer:
       if (s->state != SessionState::Confirmed || s->session_interval == 0) return;
@@ -437,6 +466,9 @@ std::string UserAgent::build_request(Session& s, Dialog& d, std::string_view met
   b.add(sip::HeaderId::To, to);
   b.add(sip::HeaderId::CallId, s.call_id);
   b.add(sip::HeaderId::CSeq, std::to_string(cseq) + " " + std::string(method));
+  if (method != "ACK" && method != "INVITE" && method != "CANCEL" && !supported_.empty()) {
+    b.add(sip::HeaderId::Supported, supported_);  // RFC 4028 §7.1 asks for it on each request
+  }
   std::string_view rest = extra;
   while (!rest.empty()) {
     const std::size_t eol = rest.find("\r\n");
@@ -501,7 +533,8 @@ void UserAgent::respond_in_txn(txn::TransactionId server, const sip::Message& re
   // In-dialog requests answer with the To-tag they carry; out-of-dialog
   // refusals (481, 420 …) need one of their own (RFC 3261 §8.2.6.2).
   const bool has_tag = request.to() && request.to()->tag();
-  auto b = sip::MessageBuilder::response_to(request, status, has_tag ? std::string_view() : std::string_view("r481"));
+  const std::string tag = has_tag ? std::string() : random_token(10);
+  auto b = txn::build_response(request, status, current_remote_, tag);
   if (!extra_name.empty()) b.add(extra_name, extra_value);
   if (!body.empty()) {
     b.set_body("application/sdp", body);
@@ -570,7 +603,7 @@ void UserAgent::on_response(txn::TransactionId client, const sip::Message& r, Ti
     case TxnPurpose::Prack:
       if (r.status_code() >= 200 && r.status_code() < 300) {
         if (!s->times.reliability_done) s->times.reliability_done = now;
-        s->prack_done = true;
+        if (Dialog* d = dialog_for(*s, owner.remote_tag)) d->prack_done = true;
         SessionEvent e;
         e.kind = SessionEventKind::PrackDone;
         e.session = owner.session;
@@ -600,7 +633,17 @@ void UserAgent::on_response(txn::TransactionId client, const sip::Message& r, Ti
       }
       s->update_pending = false;
       s->update_extra.clear();
+      if ((status == 408 || status == 481) && s->state == SessionState::Confirmed) {
+        if (Dialog* d = current_dialog(*s)) {
+          s->state = SessionState::Terminating;
+          send_bye(*s, *d, now, "Reason: SIP;cause=" + std::to_string(status));
+        }
+        return;
+      }
       if (status >= 300) return;
+      if (auto c = r.contacts().first()) {
+        if (Dialog* d = dialog_for(*s, owner.remote_tag)) d->remote_target = std::string(c->uri.raw);  // target refresh
+      }
       if (!s->update_sdp.empty()) s->local_sdp = s->update_sdp;
       if (s->session_interval != 0 && s->state == SessionState::Confirmed) start_session_timer(*s, now);
       read_peer_preconditions(*s, r.body());
@@ -641,7 +684,7 @@ void UserAgent::on_invite_response(Session& s, const sip::Message& r, TimePoint 
     s.provisional_seen = true;
     const bool reliable = r.lists(sip::HeaderId::Require, "100rel");
     if (reliable && !r.rseq()) {
-      dropped_.push_back("reliable provisional without RSeq (RFC 3262 §7.1), discarded");
+      drop("reliable provisional without RSeq (RFC 3262 §7.1), discarded");
       return;
     }
     Dialog* d = nullptr;
@@ -653,7 +696,6 @@ void UserAgent::on_invite_response(Session& s, const sip::Message& r, TimePoint 
         nd.remote_tag = std::string(tag);
         if (auto c = r.contacts().first()) nd.remote_target = std::string(c->uri.raw);
         for (const sip::NameAddr& rr : r.record_routes()) nd.route_set.insert(nd.route_set.begin(), std::string(rr.raw));
-        if (nd.route_set.empty()) nd.route_set = s.initial_route;
         s.dialogs.push_back(std::move(nd));
         d = &s.dialogs.back();
       }
@@ -671,7 +713,7 @@ void UserAgent::on_invite_response(Session& s, const sip::Message& r, TimePoint 
       d->rseq_seen = true;
       d->last_rseq = rseq;
       if (has_sdp(r)) {
-        s.peer_answer_seen = true;
+        d->peer_answer_seen = true;
         read_peer_preconditions(s, r.body());
       }
       SessionEvent e;
@@ -703,7 +745,7 @@ void UserAgent::on_invite_response(Session& s, const sip::Message& r, TimePoint 
   }
   if (status < 300) {
     if (tag.empty()) {
-      dropped_.push_back("2xx to INVITE without a To-tag, discarded");
+      drop("2xx to INVITE without a To-tag, discarded");
       return;
     }
     Dialog* d = dialog_for(s, tag);
@@ -717,10 +759,13 @@ void UserAgent::on_invite_response(Session& s, const sip::Message& r, TimePoint 
     if (auto c = r.contacts().first()) d->remote_target = std::string(c->uri.raw);
     d->route_set.clear();
     for (const sip::NameAddr& rr : r.record_routes()) d->route_set.insert(d->route_set.begin(), std::string(rr.raw));
-    if (d->route_set.empty()) d->route_set = s.initial_route;
     if (d->answered) {
       // A retransmission: our ACK was lost, send it again.
-      if (!d->ack.empty()) layer_.send_stateless({config_.local, d->ack_destination, d->ack});
+      if (!d->ack.empty()) {
+        sip::Endpoint from = config_.local;
+        from.transport = d->ack_destination.transport;
+        layer_.send_stateless({from, d->ack_destination, d->ack});
+      }
       return;
     }
     d->answered = true;
@@ -807,23 +852,15 @@ void UserAgent::send_ack(Session& s, Dialog& d, TimePoint) {
 }
 
 void UserAgent::send_cancel(Session& s, TimePoint now) {
-  // RFC 3261 §9.1: same Request-URI, Call-ID, From, To (no tag), CSeq number
-  // and top Via as the INVITE; Route as the INVITE.
+  // The layer builds it from the INVITE as sent (same top Via, transport
+  // and destination, RFC 3261 §9.1).
+  const txn::TransactionId t = layer_.send_cancel(s.invite_txn, now);
+  if (!t) return;
   s.cancel_sent = true;
-  auto b = sip::MessageBuilder::request("CANCEL", s.request_uri);
-  b.add(sip::HeaderId::Via, s.invite_via);
-  b.add(sip::HeaderId::MaxForwards, "70");
-  for (const std::string& r : s.initial_route) b.add(sip::HeaderId::Route, r);
-  b.add(sip::HeaderId::From, s.local_party + ";tag=" + s.local_tag);
-  b.add(sip::HeaderId::To, s.remote_party);
-  b.add(sip::HeaderId::CallId, s.call_id);
-  b.add(sip::HeaderId::CSeq, std::to_string(s.invite_cseq) + " CANCEL");
-  b.add(sip::HeaderId::ContentLength, "0");
-  txn::OutgoingRequest out{sip::Method::Cancel, s.invite_branch, b.serialize(), config_.local, s.next_hop};
-  out.source.transport = s.next_hop.transport;
-  const txn::TransactionId t = layer_.send_request(std::move(out), now);
   txn_owner_[txn_key(t)] = TxnOwner{SessionId{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation},
                                     TxnPurpose::Cancel, {}};
+  // §9.1: no final response 64·T1 after the CANCEL: the INVITE is given up.
+  arm(s, kCancelGiveUp, now + config_.timers.timeout_64t1());
 }
 
 void UserAgent::send_bye(Session& s, Dialog& d, TimePoint now, std::string_view reason_header) {
@@ -860,6 +897,10 @@ void UserAgent::hang_up(SessionId id, TimePoint now) {
     send_bye(*s, s->dialogs.front(), now);
     return;
   }
+  if (s->state == SessionState::Answered) {
+    s->bye_wanted = true;  // RFC 3261 §15: the BYE waits for the ACK
+    return;
+  }
   if (!s->final_sent) reject(id, 480, now);
 }
 
@@ -867,21 +908,30 @@ void UserAgent::hang_up(SessionId id, TimePoint now) {
 
 void UserAgent::on_request(txn::TransactionId server, const sip::Message& request, const sip::Endpoint& remote,
                            const sip::Endpoint& local, TimePoint now) {
+  current_remote_ = remote;
   const sip::NameAddr* to = request.to();
   const bool in_dialog = to && to->tag();
   if (request.method() == sip::Method::Ack) {
     if (!in_dialog) return;
     Session* s = find_by_dialog(request.call_id(), *to->tag());
     if (!s || s->role != SessionRole::Uas) {
-      dropped_.push_back("ACK for an unknown dialog, discarded");
+      drop("ACK for an unknown dialog, discarded");
       return;
     }
     if (s->state != SessionState::Answered) return;  // a retransmitted ACK
     disarm(*s, k2xxRetransmit);
     disarm(*s, k2xxGiveUp);
     s->state = SessionState::Confirmed;
-    s->times.ack = now;
     if (s->session_interval != 0) start_session_timer(*s, now);
+    if (s->reinvite) {
+      s->reinvite = false;  // the ACK of a re-INVITE: the session was already up
+      return;
+    }
+    s->times.ack = now;
+    if (s->bye_wanted && !s->dialogs.empty()) {
+      s->state = SessionState::Terminating;
+      send_bye(*s, s->dialogs.front(), now);
+    }
     SessionEvent e;
     e.kind = SessionEventKind::Confirmed;
     e.session = SessionId{static_cast<std::uint32_t>(s - sessions_.data()), s->generation};
@@ -939,10 +989,18 @@ void UserAgent::on_invite(txn::TransactionId server, const sip::Message& invite,
   s.invite_txn = server;
   s.peer_supports_timer = invite.lists(sip::HeaderId::Supported, "timer") || invite.lists(sip::HeaderId::Require, "timer");
   s.session_interval = se ? interval : config_.session_expires;
+  if (!se && s.session_interval != 0) {
+    // RFC 4028 §9: never below the Min-SE the request carries.
+    if (const sip::HeaderField* min_se = invite.find(sip::HeaderId::MinSE)) {
+      const auto floor = ascii::parse_uint(ascii::trim_lws(min_se->value.substr(0, min_se->value.find(';'))), 0xFFFFFFFFull);
+      if (floor && *floor > s.session_interval) s.session_interval = static_cast<std::uint32_t>(*floor);
+    }
+  }
   if (s.session_interval != 0) {
-    // The refresher the UAC asked for, else the UAC when it can (RFC 4028 §9).
+    // The refresher the UAC asked for, else the UAC when it can (RFC 4028 §9);
+    // a UAC without timer support cannot refresh, so the UAS does.
     const auto asked = se ? se->param("refresher") : std::nullopt;
-    const bool uac_refreshes = asked ? ascii::iequals(*asked, "uac") : s.peer_supports_timer;
+    const bool uac_refreshes = s.peer_supports_timer && (asked ? ascii::iequals(*asked, "uac") : true);
     s.we_refresh = !uac_refreshes;
   }
   s.call_id = std::string(invite.call_id());
@@ -950,11 +1008,9 @@ void UserAgent::on_invite(txn::TransactionId server, const sip::Message& invite,
   s.local = local;
   s.response_to = layer_.response_destination(server).value_or(remote);
   s.invite_cseq = invite.cseq()->number;
-  s.remote_cseq = invite.cseq()->number;
   s.times.invite = now;
   for (const sip::HeaderField& f : invite.headers()) {
     switch (f.id) {
-      case sip::HeaderId::Via: s.vias.emplace_back(f.value); break;
       case sip::HeaderId::RecordRoute: s.record_routes.emplace_back(f.value); break;
       case sip::HeaderId::From: s.from_value = std::string(f.value); break;
       case sip::HeaderId::To: s.to_value = std::string(f.value); break;
@@ -962,12 +1018,18 @@ void UserAgent::on_invite(txn::TransactionId server, const sip::Message& invite,
       default: break;
     }
   }
+  // Responses carry every via-parm, the top one with received/rport filled in.
+  const auto vias = invite.vias();
+  for (std::size_t i = 0; i < vias.size(); ++i)
+    s.vias.push_back(i == 0 ? txn::response_top_via(vias[0], remote) : std::string(vias[i].raw));
   s.local_party = s.to_value;
   s.remote_party = s.from_value;  // carries the remote tag already
   s.peer_requires_100rel = invite.lists(sip::HeaderId::Require, "100rel");
   s.peer_allows_100rel = s.peer_requires_100rel || invite.lists(sip::HeaderId::Supported, "100rel");
   s.next_rseq = static_cast<std::uint32_t>(1 + (rng_ % 0x7FFFFFFF) / 2);  // random start, room to grow (RFC 3262 §3)
   Dialog d;
+  d.have_remote_cseq = true;
+  d.remote_cseq = invite.cseq()->number;
   d.remote_tag = std::string(invite.from() && invite.from()->tag() ? *invite.from()->tag() : std::string_view());
   if (auto c = invite.contacts().first()) d.remote_target = std::string(c->uri.raw);
   for (const sip::NameAddr& rr : invite.record_routes()) d.route_set.emplace_back(rr.raw);
@@ -1039,7 +1101,14 @@ void UserAgent::send_reliable(Session& s, ReliableProvisional rp, TimePoint now)
 
 bool UserAgent::answer(SessionId id, std::string_view sdp, TimePoint now) {
   Session* s = find(id);
-  if (!s || s->role != SessionRole::Uas || s->final_sent) return false;
+  if (!s || s->role != SessionRole::Uas || s->final_sent || s->answer_held) return false;
+  if (s->unacked && s->unacked->has_body) {
+    // RFC 3262 §3: no 2xx before the reliable provisional carrying the SDP
+    // is PRACKed; the answer goes out with the PRACK's 200.
+    s->answer_held = true;
+    s->pending_answer = std::string(sdp);
+    return true;
+  }
   s->final_sent = true;
   disarm(*s, kRel1xxRetransmit);
   disarm(*s, kRel1xxGiveUp);
@@ -1056,8 +1125,9 @@ bool UserAgent::answer(SessionId id, std::string_view sdp, TimePoint now) {
   s->state = SessionState::Answered;
   s->times.final_response = now;
   s->interval_2xx = config_.timers.t1;
-  // 2xx retransmission is the UAS core's (RFC 6026); over TCP it is not needed.
-  if (!sip::is_reliable(s->response_to.transport)) arm(*s, k2xxRetransmit, now + config_.timers.t1);
+  // 2xx retransmission is the UAS core's (RFC 6026), on any transport: a
+  // later hop may be UDP (RFC 3261 §13.3.1.4).
+  arm(*s, k2xxRetransmit, now + config_.timers.t1);
   arm(*s, k2xxGiveUp, now + config_.timers.timeout_64t1());
   SessionEvent e;
   e.kind = SessionEventKind::Answered;
@@ -1114,6 +1184,12 @@ void UserAgent::on_prack(Session& s, txn::TransactionId server, const sip::Messa
   e.remote_tag = s.dialogs.front().remote_tag;
   emit(std::move(e));
   Session* again = find(id);
+  if (again && again->answer_held) {
+    again->answer_held = false;
+    const std::string sdp = std::move(again->pending_answer);
+    this->answer(id, sdp, now);
+    return;
+  }
   if (again && !again->unacked && !again->queued.empty() && !again->final_sent) {
     ReliableProvisional next = std::move(again->queued.front());
     again->queued.pop_front();
@@ -1127,12 +1203,20 @@ void UserAgent::on_in_dialog_request(txn::TransactionId server, const sip::Messa
     respond_in_txn(server, request, 481, now);
     return;
   }
-  // RFC 3261 §12.2.2: a lower CSeq than the last one is out of order.
-  if (request.cseq()->number <= s->remote_cseq) {
+  // RFC 3261 §12: the dialog is Call-ID, local tag and remote tag.
+  const std::string_view remote_tag = request.from() && request.from()->tag() ? *request.from()->tag() : std::string_view();
+  Dialog* d = dialog_for(*s, remote_tag);
+  if (!d) {
+    respond_in_txn(server, request, 481, now);
+    return;
+  }
+  // §12.2.2: a lower CSeq than the last one in this dialog is out of order.
+  if (d->have_remote_cseq && request.cseq()->number < d->remote_cseq) {
     respond_in_txn(server, request, 500, now);
     return;
   }
-  if (request.cseq()->number > s->remote_cseq) s->remote_cseq = request.cseq()->number;
+  d->have_remote_cseq = true;
+  d->remote_cseq = request.cseq()->number;
   switch (request.method()) {
     case sip::Method::Prack:
       if (s->role != SessionRole::Uas) {
@@ -1143,11 +1227,25 @@ void UserAgent::on_in_dialog_request(txn::TransactionId server, const sip::Messa
       return;
     case sip::Method::Bye: {
       respond_in_txn(server, request, 200, now);
+      if (s->role == SessionRole::Uac && s->confirmed != SIZE_MAX && d != &s->dialogs[s->confirmed]) {
+        // A fork we did not keep ends itself; the call goes on.
+        s->dialogs.erase(s->dialogs.begin() + (d - s->dialogs.data()));
+        if (s->confirmed > static_cast<std::size_t>(d - s->dialogs.data())) --s->confirmed;
+        return;
+      }
+      if (s->role == SessionRole::Uas && !s->final_sent) {
+        // §15.1.2: the caller left an early dialog; the INVITE still needs its final answer.
+        s->final_sent = true;
+        layer_.send_response(s->invite_txn, 487, build_response(*s, 487, {}, false, {}), now);
+      }
       disarm(*s, k2xxRetransmit);
       disarm(*s, k2xxGiveUp);
       end(*s, "released by the peer with BYE", now);
       return;
     }
+    case sip::Method::Invite:
+      on_reinvite(*s, server, request, now);
+      return;
     case sip::Method::Update:
       on_update(*s, server, request, now);
       return;
@@ -1165,6 +1263,9 @@ void UserAgent::on_in_dialog_request(txn::TransactionId server, const sip::Messa
 UserAgent::Dialog* UserAgent::current_dialog(Session& s) {
   if (s.dialogs.empty()) return nullptr;
   if (s.role == SessionRole::Uac && s.confirmed != SIZE_MAX) return &s.dialogs[s.confirmed];
+  if (!s.update_dialog.empty()) {
+    if (Dialog* d = dialog_for(s, s.update_dialog)) return d;
+  }
   return &s.dialogs.back();  // UAC early: the latest fork; UAS: its one dialog
 }
 
@@ -1224,8 +1325,15 @@ void UserAgent::maybe_send_qos_update(Session& s, TimePoint now) {
   // The UE tells the peer its resources are ready once the early dialog's
   // offer/answer is done (the answer came reliably and was PRACKed).
   if (s.role != SessionRole::Uac || !s.preconditions || !s.local_qos_ready || s.qos_update_sent ||
-      !s.peer_answer_seen || !s.prack_done || s.update_pending || s.local_sdp.empty())
+      s.update_pending || s.local_sdp.empty())
     return;
+  // On the dialog whose answer came reliably and was PRACKed (RFC 3311 §5.1).
+  Dialog* ready = nullptr;
+  for (Dialog& d : s.dialogs) {
+    if (d.peer_answer_seen && d.prack_done) ready = &d;
+  }
+  if (!ready) return;
+  s.update_dialog = ready->remote_tag;
   s.qos_update_sent = true;
   s.update_sdp = sdp::rewrite_preconditions(s.local_sdp, s.qos.attributes());
   s.update_pending = true;
@@ -1284,7 +1392,10 @@ void UserAgent::on_update(Session& s, txn::TransactionId server, const sip::Mess
     return;
   }
   s.local_sdp = answer;
-  respond_in_txn(server, update, 200, now, answer);
+  if (auto c = update.contacts().first()) {
+    if (Dialog* d = current_dialog(s)) d->remote_target = std::string(c->uri.raw);  // RFC 3311: a target refresh
+  }
+  respond_in_txn(server, update, 200, now, answer, "Contact", contact_value());
   SessionEvent e;
   e.kind = SessionEventKind::Updated;
   e.session = id;
@@ -1294,6 +1405,55 @@ void UserAgent::on_update(Session& s, txn::TransactionId server, const sip::Mess
   e.body = answer;
   emit(e);
   if (Session* again = find(id)) check_preconditions(*again, now);
+}
+
+void UserAgent::on_reinvite(Session& s, txn::TransactionId server, const sip::Message& invite, TimePoint now) {
+  // RFC 3261 §14.2: a re-INVITE while our own offer is out is glare (491);
+  // otherwise it is answered like an UPDATE, and its 2xx is retransmitted
+  // until the ACK like the first one.
+  if (s.update_pending || s.state != SessionState::Confirmed || s.role != SessionRole::Uas) {
+    respond_in_txn(server, invite, s.update_pending ? 491 : 500, now, {}, "Retry-After", "1");
+    return;
+  }
+  std::string answer;
+  if (has_sdp(invite)) {
+    read_peer_preconditions(s, invite.body());
+    const SessionId id{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation};
+    if (auto a = observer_.answer_offer(id, invite.body())) {
+      answer = std::move(*a);
+    } else if (!s.local_sdp.empty()) {
+      answer = s.preconditions ? sdp::rewrite_preconditions(s.local_sdp, s.qos.attributes()) : s.local_sdp;
+    } else {
+      respond_in_txn(server, invite, 488, now);
+      return;
+    }
+  } else {
+    answer = s.local_sdp;  // an offerless re-INVITE: our current SDP is the offer
+  }
+  if (auto c = invite.contacts().first()) {
+    if (Dialog* d = current_dialog(s)) d->remote_target = std::string(c->uri.raw);
+  }
+  s.local_sdp = answer;
+  auto b = txn::build_response(invite, 200, current_remote_, {});
+  b.add(sip::HeaderId::Contact, contact_value());
+  if (s.session_interval != 0) {
+    std::string value = session_expires_header(s);
+    b.add(sip::HeaderId::SessionExpires, value.substr(17, value.size() - 19));
+  }
+  if (!answer.empty()) {
+    b.set_body("application/sdp", answer);
+  } else {
+    b.add(sip::HeaderId::ContentLength, "0");
+  }
+  s.final_2xx = b.serialize();
+  s.invite_txn = server;
+  layer_.send_response(server, 200, s.final_2xx, now);
+  s.state = SessionState::Answered;
+  s.reinvite = true;
+  s.interval_2xx = config_.timers.t1;
+  arm(s, k2xxRetransmit, now + config_.timers.t1);
+  arm(s, k2xxGiveUp, now + config_.timers.timeout_64t1());
+  disarm(s, kSessionTimer);
 }
 
 std::string UserAgent::session_expires_header(const Session& s) const {
@@ -1336,6 +1496,10 @@ void UserAgent::on_timeout(txn::TransactionId txn, txn::TimeoutTimer timer, Time
         if (!s->cancel_sent) send_cancel(*s, now);
         return;
       }
+      if (timer == txn::TimeoutTimer::CancelUnanswered) {
+        fail(*s, 408, "no final response: Timer C fired and the CANCEL got no 487", now);
+        return;
+      }
       if (s->role == SessionRole::Uac && (s->state == SessionState::Calling || s->state == SessionState::Early)) {
         fail(*s, 408,
              s->provisional_seen ? "no final response before the INVITE transaction timed out"
@@ -1353,32 +1517,44 @@ void UserAgent::on_timeout(txn::TransactionId txn, txn::TimeoutTimer timer, Time
         end(*s, "BYE not answered (Timer F)", now);
       }
       return;
+    case TxnPurpose::Update:
+      // RFC 3261 §12.2.1.2 / RFC 4028 §10: a timed-out in-dialog request ends the dialog.
+      s->update_pending = false;
+      s->update_retry = false;
+      if (s->state == SessionState::Confirmed) {
+        if (Dialog* d = current_dialog(*s)) {
+          s->state = SessionState::Terminating;
+          send_bye(*s, *d, now, "Reason: SIP;cause=408;text=\"UPDATE timed out\"");
+        }
+      }
+      return;
     default:
       return;
   }
 }
 
-void UserAgent::on_stray_response(const sip::Message& response, const sip::Endpoint& remote, TimePoint now) {
-  // A 2xx retransmission after the INVITE transaction ended: re-ACK it.
-  if (response.status_code() < 200 || response.status_code() >= 300 || !response.cseq() ||
-      response.cseq()->method != sip::Method::Invite)
-    return;
-  const sip::NameAddr* from = response.from();
-  const sip::NameAddr* to = response.to();
-  if (!from || !from->tag() || !to || !to->tag()) return;
-  Session* s = find_by_dialog(response.call_id(), *from->tag());
-  if (!s) return;
-  if (Dialog* d = dialog_for(*s, *to->tag()); d && !d->ack.empty())
-    layer_.send_stateless({config_.local, d->ack_destination, d->ack});
-  (void)remote;
-  (void)now;
+void UserAgent::on_stray_response(const sip::Message& response, const sip::Endpoint& remote, TimePoint) {
+  // RFC 6026 §8.1: dropped; only noted.
+  drop("response " + std::to_string(response.status_code()) + " matches no transaction (from " + remote.to_string() + ")");
 }
 
 void UserAgent::on_dropped(std::string_view reason, const sip::Endpoint& remote, TimePoint) {
-  dropped_.push_back(std::string(reason) + " (from " + remote.to_string() + ")");
-  if (dropped_.size() > 1000) dropped_.erase(dropped_.begin(), dropped_.begin() + 500);
+  drop(std::string(reason) + " (from " + remote.to_string() + ")");
 }
 
-void UserAgent::on_terminated(txn::TransactionId id, TimePoint) { txn_owner_.erase(txn_key(id)); }
+void UserAgent::on_terminated(txn::TransactionId id, TimePoint) {
+  auto it = txn_owner_.find(txn_key(id));
+  if (it == txn_owner_.end()) return;
+  const TxnOwner owner = it->second;
+  txn_owner_.erase(it);
+  // RFC 3261 §13.2.2.4: early dialogs that got no 2xx end with the INVITE
+  // transaction (64·T1 after the first 2xx).
+  Session* s = find(owner.session);
+  if (!s || owner.purpose != TxnPurpose::Invite || s->role != SessionRole::Uac || s->confirmed == SIZE_MAX) return;
+  const std::string kept = s->dialogs[s->confirmed].remote_tag;
+  std::erase_if(s->dialogs, [](const Dialog& d) { return !d.answered; });
+  for (std::size_t i = 0; i < s->dialogs.size(); ++i)
+    if (s->dialogs[i].remote_tag == kept) s->confirmed = i;
+}
 
 }  // namespace imsflow::dialog

@@ -133,9 +133,7 @@ class UserAgent final : public txn::Node, private txn::TransactionUser {
 
   // --- txn::Node ---
   void receive(std::string_view bytes, const sip::Endpoint& remote, const sip::Endpoint& local,
-               TimePoint now) override {
-    layer_.receive(bytes, remote, local, now);
-  }
+               TimePoint now) override;
   void advance(TimePoint now) override;
   std::optional<TimePoint> next_deadline() const override;
   void take_transmits(std::vector<txn::Transmit>& out) override { layer_.take_transmits(out); }
@@ -189,6 +187,7 @@ class UserAgent final : public txn::Node, private txn::TransactionUser {
     kQosReady,
     kUpdateRetry,
     kSessionTimer,
+    kCancelGiveUp,
     kSlots
   };
   enum class TxnPurpose : std::uint8_t { Invite, Prack, Bye, Cancel, Update, Other };
@@ -217,6 +216,9 @@ class UserAgent final : public txn::Node, private txn::TransactionUser {
   void send_update(Session& s, TimePoint now);
   void maybe_send_qos_update(Session& s, TimePoint now);
   void on_update(Session& s, txn::TransactionId server, const sip::Message& update, TimePoint now);
+  void on_reinvite(Session& s, txn::TransactionId server, const sip::Message& invite, TimePoint now);
+  void drop(std::string reason);
+  void prune_timers();
   void start_session_timer(Session& s, TimePoint now);
   std::string session_expires_header(const Session& s) const;
   void check_preconditions(Session& s, TimePoint now);
@@ -265,6 +267,8 @@ class UserAgent final : public txn::Node, private txn::TransactionUser {
   std::size_t live_ = 0;
   std::uint64_t rng_;
   std::vector<std::string> dropped_;
+  sip::Endpoint current_remote_;  // source of the request being handled (for received/rport)
+  std::string supported_;         // config_.supported as one header value
   sip::Message scratch_;
 };
 

@@ -244,10 +244,8 @@ void EventLoop::detach(txn::Node& node) {
   if (n < 0) return;
   for (auto& b : bindings_) {
     if (b->closed || b->node != n) continue;
-    std::vector<std::uint32_t> open;
-    for (const auto& [remote, index] : b->connections) open.push_back(index);
-    for (std::uint32_t index : open) close_connection(*connections_[index], "");
-    // Connections to this binding that lost their table entry to a newer one.
+    // Every connection of this binding, including one that lost its table
+    // entry to a newer connection with the same peer.
     for (auto& c : connections_)
       if (c && c->fd >= 0 && bindings_[c->binding].get() == b.get()) close_connection(*c, "");
     if (b->udp_fd >= 0) ::close(b->udp_fd);

@@ -40,6 +40,18 @@
 //      append to connection buffers and write.
 // `now` is always imsflow::Clock::now(), read once per step.
 //
+// Why epoll with recvmmsg()/sendmmsg() and not io_uring: SIP over UDP is
+// many small datagrams on a few sockets, so the cost is the per-datagram
+// system call, which the mmsg calls already amortise over a batch (32 in, all
+// of an iteration's out); io_uring would save the epoll_wait() and allow
+// zero-copy sends but needs a 5.x+ kernel with io_uring enabled (often off
+// in containers and hardened hosts through seccomp or
+// kernel.io_uring_disabled), liburing or raw setup code, and buffer
+// ownership rules that do not fit Node::receive()'s borrowed views.
+// epoll is available everywhere this runs, is level-triggered here (no
+// starvation bookkeeping), and its readiness model maps one-to-one onto
+// the sans-I/O Node interface.
+//
 // Threads: everything but stop() and post() must be called on the thread
 // that runs the loop. Nodes are not owned; a Node must outlive the loop or be
 // detached first. Node callbacks (observers) may call stop() and post(), not
@@ -164,7 +176,7 @@ class EventLoop {
   /// One iteration, waiting at most `max_wait` for readiness or a deadline.
   void run_once(Duration max_wait);
 
-  /// Thread-safe and async-signal-unsafe: makes the current (or the next)
+  /// Thread-safe (and async-signal-safe): makes the current (or the next)
   /// run_*() return StopReason::Stopped after its iteration.
   void stop();
   /// Thread-safe: runs `task` on the loop thread during the next iteration

@@ -1,6 +1,7 @@
 #include "sip/header_id.hpp"
 
 #include <array>
+#include <cstring>
 
 #include "util/ascii.hpp"
 
@@ -139,14 +140,38 @@ constexpr LowerNames build_lower_names() {
 }
 constexpr LowerNames kLowerNames = build_lower_names();
 
-// `name` holds token characters only (the parser checked), and for those
-// (c | 0x20) equals the lower-case letter exactly when c is that letter in
-// either case; '-' and digits already have the bit set.
+template <class T>
+T load(const char* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+/// (a | 0x20...) == b over one word: per byte, (c | 0x20) equals the lower-case
+/// letter exactly when c is that letter in either case; '-' and digits
+/// already have the bit set, and so do all bytes of the lower-case names.
+template <class T>
+bool word_equals_lower(const char* a, const char* b) {
+  constexpr T kCase = static_cast<T>(0x2020202020202020ull);
+  return static_cast<T>(load<T>(a) | kCase) == load<T>(b);
+}
+
+// Compares `name` with a lower-case name of the same length, a word at a
+// time: whole 8-byte words, then one last word that ends at the name's end
+// (it may overlap the previous one). Every load stays inside the name.
 bool equals_lower(std::string_view name, const std::array<char, kMaxNameLength>& lower) {
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    if (static_cast<char>(name[i] | 0x20) != lower[i]) return false;
+  const char* a = name.data();
+  const char* b = lower.data();
+  const std::size_t n = name.size();
+  if (n >= 8) {
+    for (std::size_t i = 0; i + 8 < n; i += 8) {
+      if (!word_equals_lower<std::uint64_t>(a + i, b + i)) return false;
+    }
+    return word_equals_lower<std::uint64_t>(a + n - 8, b + n - 8);
   }
-  return true;
+  if (n >= 4) return word_equals_lower<std::uint32_t>(a, b) && word_equals_lower<std::uint32_t>(a + n - 4, b + n - 4);
+  if (n >= 2) return word_equals_lower<std::uint16_t>(a, b) && word_equals_lower<std::uint16_t>(a + n - 2, b + n - 2);
+  return n == 0 || static_cast<char>(a[0] | 0x20) == b[0];
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <bitset>
 #include <cstring>
 
+#include "util/byte_scan.hpp"
+
 namespace imsflow::sip {
 
 namespace {
@@ -37,10 +39,10 @@ class MessageParser {
 
   /// Finds the end of the line starting at `pos`: returns the index of its LF
   /// and sets `content_end` to the first byte of the line terminator.
-  std::size_t line_end(std::size_t pos, std::size_t& content_end) const {
-    const void* nl = std::memchr(in_.data() + pos, '\n', in_.size() - pos);
-    if (!nl) return std::string_view::npos;
-    const std::size_t lf = static_cast<const char*>(nl) - in_.data();
+  std::size_t line_end(scan::LineFinder& lines, std::size_t pos, std::size_t& content_end) const {
+    const char* nl = lines.next(in_.data() + pos);
+    if (nl == in_.data() + in_.size()) return std::string_view::npos;
+    const std::size_t lf = static_cast<std::size_t>(nl - in_.data());
     content_end = (lf > pos && in_[lf - 1] == '\r') ? lf - 1 : lf;
     return lf;
   }
@@ -346,8 +348,11 @@ Result<std::size_t, ParseError> MessageParser::run() {
   msg_.offset_in_input_ = u32(pos);
   msg_.bytes_ = in_.substr(pos);  // narrowed once the body is framed
 
+  // One LineFinder walks the header section: each line end is a bit in a
+  // 64-byte mask instead of a memchr call per line.
+  scan::LineFinder lines(in_.data() + pos, in_.data() + in_.size());
   std::size_t content_end = 0;
-  std::size_t lf = line_end(pos, content_end);
+  std::size_t lf = line_end(lines, pos, content_end);
   if (lf == std::string_view::npos)
     return Fail{error(ParseErrorCode::HeadersUnterminated, in_.size(), "CRLF ending the start line")};
   msg_.start_line_ = in_.substr(pos, content_end - pos);
@@ -367,19 +372,20 @@ Result<std::size_t, ParseError> MessageParser::run() {
     if (ascii::is_space(c))
       return Fail{error(ParseErrorCode::HeaderName, pos, "a header name (a continuation line needs a header before it)")};
     const std::size_t field_start = pos;
-    lf = line_end(pos, content_end);
+    lf = line_end(lines, pos, content_end);
     if (lf == std::string_view::npos)
       return Fail{error(ParseErrorCode::HeadersUnterminated, in_.size(),
                         "CRLF ending this header line and an empty line closing the header section")};
     // Folded continuation lines (RFC 3261 §7.3.1) extend the field.
     while (lf + 1 < in_.size() && ascii::is_space(in_[lf + 1])) {
-      const std::size_t next = line_end(lf + 1, content_end);
+      const std::size_t next = line_end(lines, lf + 1, content_end);
       if (next == std::string_view::npos)
         return Fail{error(ParseErrorCode::HeadersUnterminated, in_.size(), "CRLF ending this folded header line")};
       lf = next;
     }
+    // The name stops at the latest at the line end: CR and LF are not tokens.
     std::size_t i = field_start;
-    while (i < content_end && ascii::is_token(in_[i])) ++i;
+    while (ascii::is_token(in_[i])) ++i;
     HeaderField f;
     f.name = in_.substr(field_start, i - field_start);
     f.offset = u32(field_start - base_);

@@ -26,19 +26,14 @@ void append_method(std::string& out, sip::Method m, std::string_view text) {
   }
 }
 
-// Rewrites the transport of the first Via in `bytes` ("SIP/2.0/UDP" → TCP).
-bool switch_top_via_to_tcp(std::string& bytes) {
-  const std::size_t line_end = bytes.find('\n');
-  if (line_end == std::string::npos) return false;
-  constexpr std::string_view kUdp = "SIP/2.0/UDP";
-  for (std::size_t at = line_end; at + kUdp.size() <= bytes.size(); ++at) {
-    if ((bytes[at] == 'S' || bytes[at] == 's') && ascii::iequals(std::string_view(bytes).substr(at, kUdp.size()), kUdp)) {
-      bytes.replace(at + 8, 3, "TCP");
-      return true;
-    }
-    if (bytes[at] == '\n' && at + 2 < bytes.size() && (bytes[at + 1] == '\n' || bytes[at + 1] == '\r')) break;
-  }
-  return false;
+// Rewrites the transport of the top Via in `bytes` ("SIP/2.0/UDP" → TCP).
+bool switch_top_via_to_tcp(std::string& bytes, sip::Message& scratch) {
+  if (!sip::parse(bytes, scratch, sip::ParseMode::Datagram)) return false;
+  const sip::Via* via = scratch.top_via();
+  if (!via || !ascii::iequals(via->transport, "UDP")) return false;
+  const std::size_t at = static_cast<std::size_t>(via->transport.data() - bytes.data());
+  bytes.replace(at, 3, "TCP");
+  return true;
 }
 
 }  // namespace
@@ -62,6 +57,7 @@ char timer_letter(TimeoutTimer t) {
     case TimeoutTimer::C: return 'C';
     case TimeoutTimer::F: return 'F';
     case TimeoutTimer::H: return 'H';
+    case TimeoutTimer::CancelUnanswered: return 'X';
   }
   return '?';
 }
@@ -126,23 +122,52 @@ void client_transaction_key(const sip::Message& response, std::string& key) {
 
 sip::Endpoint response_destination(const sip::Message& request, const sip::Endpoint& remote) {
   if (sip::is_reliable(remote.transport)) return remote;  // back on the connection it came on
+  // RFC 3261 §18.2.1/§18.2.2: the address is the packet's source (what
+  // "received" records); a received or rport value that came on the wire
+  // was written by the sender and is not trusted. RFC 3581: with rport, the
+  // source port too; without, the sent-by port.
   sip::Endpoint to = remote;
   const sip::Via* via = request.top_via();
-  if (!via) return to;
-  if (auto received = via->received()) {
-    if (auto ip = sip::IpAddress::parse(*received)) to.address = *ip;
-  } else if (auto ip = sip::IpAddress::parse(via->host)) {
-    to.address = *ip;
-  }
-  // rport present: the source port, as RFC 3581 asks; else the Via port.
-  if (via->rport()) {
-    if (!via->rport()->empty()) {
-      if (auto p = ascii::parse_uint(*via->rport(), 65535)) to.port = static_cast<std::uint16_t>(*p);
-    }
-  } else {
-    to.port = via->has_port ? via->port : 5060;
-  }
+  if (via && !via->rport()) to.port = via->has_port ? via->port : 5060;
   return to;
+}
+
+std::string response_top_via(const sip::Via& via, const sip::Endpoint& remote) {
+  // RFC 3261 §18.2.1: received when sent-by is not the source address;
+  // RFC 3581 §4: received and rport=<source port> when rport was asked for.
+  std::string out(via.raw);
+  const auto rport = via.rport();
+  const auto sent_by = sip::IpAddress::parse(via.host);
+  const bool add_received = rport || !sent_by || !(*sent_by == remote.address);
+  if (add_received && !via.received()) out += ";received=" + remote.address.to_string();
+  if (rport && rport->empty()) {
+    // Fill the empty "rport" in place, keeping the parameter order.
+    for (std::size_t at = out.find(';'); at != std::string::npos; at = out.find(';', at + 1)) {
+      std::size_t name = at + 1;
+      while (name < out.size() && ascii::is_lws(out[name])) ++name;
+      std::size_t end = name;
+      while (end < out.size() && ascii::is_token(out[end])) ++end;
+      if (ascii::iequals(std::string_view(out).substr(name, end - name), "rport")) {
+        out.insert(end, "=" + std::to_string(remote.port));
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+sip::MessageBuilder build_response(const sip::Message& request, int status, const sip::Endpoint& remote,
+                                   std::string_view to_tag) {
+  auto b = sip::MessageBuilder::response_to(request, status, to_tag);
+  if (request.top_via() && !sip::is_reliable(remote.transport)) {
+    // One via-parm per Via line, the top one with received/rport filled in.
+    b.remove(sip::HeaderId::Via);
+    const auto vias = request.vias();
+    for (std::size_t i = vias.size(); i-- > 0;) {
+      b.add_first(sip::HeaderId::Via, i == 0 ? response_top_via(vias[0], remote) : std::string(vias[i].raw));
+    }
+  }
+  return b;
 }
 
 // --- the layer ----------------------------------------------------------------
@@ -271,7 +296,7 @@ void TransactionLayer::send_stateless(Transmit message) { out_.push_back(std::mo
 TransactionId TransactionLayer::send_request(OutgoingRequest request, TimePoint now) {
   if (request.method == sip::Method::Ack || request.branch.empty()) return {};
   if (request.destination.transport == sip::Transport::Udp && request.bytes.size() > kUdpSizeLimit &&
-      switch_top_via_to_tcp(request.bytes)) {
+      switch_top_via_to_tcp(request.bytes, scratch_message_)) {
     request.destination.transport = sip::Transport::Tcp;
     request.source.transport = sip::Transport::Tcp;
     ++stats_.switched_to_tcp;
@@ -342,6 +367,8 @@ void TransactionLayer::on_response(const sip::Message& msg, const sip::Endpoint&
             t->state = TransactionState::Proceeding;
             disarm(*t, kTimeout);  // Timer B covers only Calling
             if (config_.timer_c.count() > 0) arm(id, kTimeout, now + config_.timer_c);
+          } else if (status > 100 && !t->timer_c_fired && config_.timer_c.count() > 0) {
+            arm(id, kTimeout, now + config_.timer_c);  // RFC 3261 §16.7: reset by each 101-199
           }
         } else if (status < 300) {
           // RFC 6026 §7.2: Accepted, so 2xx retransmissions and forks reach the user.
@@ -395,14 +422,32 @@ void TransactionLayer::on_response(const sip::Message& msg, const sip::Endpoint&
   }
 }
 
-// --- server side ------------------------------------------------------------------
-
-void TransactionLayer::answer_statelessly(const sip::Message& request, int status, const sip::Endpoint& to,
-                                          const sip::Endpoint& from, TimePoint) {
-  auto response = sip::MessageBuilder::response_to(request, status);
-  response.add(sip::HeaderId::ContentLength, "0");
-  emit(from, to, response.serialize());
+TransactionId TransactionLayer::send_cancel(TransactionId invite, TimePoint now) {
+  // RFC 3261 §9.1: from the INVITE as it went out (after any switch to
+  // TCP): Request-URI, Call-ID, To, From, CSeq number and the top Via, Route
+  // too; sent where the INVITE went.
+  const Transaction* t = find(invite);
+  if (!t || t->kind != TransactionKind::ClientInvite || t->state != TransactionState::Proceeding) return {};
+  if (!sip::parse(t->request, scratch_message_, sip::ParseMode::Datagram)) return {};
+  const sip::Message& m = scratch_message_;
+  auto b = sip::MessageBuilder::request("CANCEL", m.request_uri().raw);
+  b.add(sip::HeaderId::Via, m.top_via()->raw);
+  b.add(sip::HeaderId::MaxForwards, "70");
+  for (const sip::HeaderField& f : m.headers()) {
+    if (f.id == sip::HeaderId::Route) b.add(sip::HeaderId::Route, f.value);
+  }
+  if (const sip::HeaderField* f = m.find(sip::HeaderId::From)) b.add(sip::HeaderId::From, f->value);
+  if (const sip::HeaderField* f = m.find(sip::HeaderId::To)) b.add(sip::HeaderId::To, f->value);
+  b.add(sip::HeaderId::CallId, m.call_id());
+  b.add(sip::HeaderId::CSeq, std::to_string(m.cseq()->number) + " CANCEL");
+  b.add(sip::HeaderId::ContentLength, "0");
+  OutgoingRequest out{sip::Method::Cancel, std::string(m.top_via()->branch), b.serialize(), t->local, t->remote};
+  return send_request(std::move(out), now);
 }
+
+void TransactionLayer::abandon(TransactionId id, TimePoint now) { terminate(id, now); }
+
+// --- server side ------------------------------------------------------------------
 
 void TransactionLayer::on_request(const sip::Message& msg, const sip::Endpoint& remote, const sip::Endpoint& local,
                                   TimePoint now) {
@@ -448,7 +493,7 @@ void TransactionLayer::on_request(const sip::Message& msg, const sip::Endpoint& 
   t.local = local;
   t.remote = txn::response_destination(msg, remote);
   if (invite && config_.send_100_trying) {
-    auto trying = sip::MessageBuilder::response_to(msg, 100);
+    auto trying = build_response(msg, 100, remote, {});
     trying.add(sip::HeaderId::ContentLength, "0");
     t.last_response = trying.serialize();
     t.last_status = 100;
@@ -483,7 +528,7 @@ void TransactionLayer::on_cancel(const sip::Message& cancel, const sip::Endpoint
   const Transaction* invite = find(invite_id);
   const bool pending = invite && invite->kind == TransactionKind::ServerInvite &&
                        invite->state == TransactionState::Proceeding;
-  auto response = sip::MessageBuilder::response_to(cancel, invite ? 200 : 481);
+  auto response = build_response(cancel, invite ? 200 : 481, remote, {});
   response.add(sip::HeaderId::ContentLength, "0");
   send_response(cancel_id, invite ? 200 : 481, response.serialize(), now);
   if (pending) user_.on_cancel(invite_id, cancel, now);
@@ -552,7 +597,8 @@ void TransactionLayer::fire(TransactionId id, Slot slot, TimePoint now) {
         which = TimeoutTimer::H;
       }
       ++stats_.timeouts;
-      if (which == TimeoutTimer::C && !t->timer_c_fired) {
+      if (which == TimeoutTimer::C && t->timer_c_fired) which = TimeoutTimer::CancelUnanswered;
+      if (which == TimeoutTimer::C) {
         // Timer C does not end the transaction at once: the user sends
         // CANCEL, and the 487 ends it. Without one in another 64·T1, it ends.
         t->timer_c_fired = true;

@@ -23,6 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sip/builder.hpp"
 #include "sip/endpoint.hpp"
 #include "sip/message.hpp"
 #include "sip/method.hpp"
@@ -67,6 +68,7 @@ enum class TimeoutTimer : std::uint8_t {
   C,  // INVITE client: provisional responses but no final one within Timer C
   F,  // non-INVITE client: no final response within 64·T1
   H,  // INVITE server: non-2xx final response never ACKed within 64·T1
+  CancelUnanswered,  // INVITE client: 64·T1 after Timer C, still no final response; ended
 };
 char timer_letter(TimeoutTimer t);
 
@@ -84,8 +86,8 @@ class TransactionUser {
   /// A CANCEL matched this INVITE server transaction before its final
   /// response; the layer has answered the CANCEL with 200.
   virtual void on_cancel(TransactionId invite_server, const sip::Message& cancel, TimePoint now) = 0;
-  /// A response that matches no client transaction (RFC 3261 §17.1.3 has it
-  /// go to the core: a late 2xx retransmission, a stray).
+  /// A response that matches no client transaction. RFC 6026 §8.1 has the
+  /// layer drop it; this hook is for counting and logging only.
   virtual void on_stray_response(const sip::Message&, const sip::Endpoint& /*remote*/, TimePoint) {}
   /// Input the layer refused, and why (unparsable bytes, bad Via …).
   virtual void on_dropped(std::string_view /*reason*/, const sip::Endpoint& /*remote*/, TimePoint) {}
@@ -139,6 +141,12 @@ class TransactionLayer final : public Node {
   /// A message outside any transaction: the ACK for a 2xx, a 2xx
   /// retransmission by the UAS core.
   void send_stateless(Transmit message);
+  /// CANCELs a client INVITE transaction that has had a provisional
+  /// response (RFC 3261 §9.1), built from the INVITE as it was sent.
+  TransactionId send_cancel(TransactionId invite, TimePoint now);
+  /// Ends a transaction at once (a CANCELled INVITE that never got its
+  /// final response, RFC 3261 §9.1).
+  void abandon(TransactionId id, TimePoint now);
 
   /// A fresh branch with the magic cookie, unique within this layer and
   /// reproducible from the seed.
@@ -197,8 +205,6 @@ class TransactionLayer final : public Node {
   void on_request(const sip::Message& msg, const sip::Endpoint& remote, const sip::Endpoint& local, TimePoint now);
   void on_response(const sip::Message& msg, const sip::Endpoint& remote, TimePoint now);
   void on_cancel(const sip::Message& cancel, const sip::Endpoint& remote, const sip::Endpoint& local, TimePoint now);
-  void answer_statelessly(const sip::Message& request, int status, const sip::Endpoint& to,
-                          const sip::Endpoint& from, TimePoint now);
   std::string build_non_2xx_ack(const Transaction& t, const sip::Message& response) const;
 
   TransactionUser& user_;
@@ -230,8 +236,15 @@ void server_transaction_key(const sip::Message& request, sip::Method as_method, 
 
 /// Where a UAS sends responses to a request that came from `remote`
 /// (RFC 3261 §18.2.2 with RFC 3581 rport): the connection for reliable
-/// transports; else received (or the source address) and rport (or the Via
-/// port, 5060 by default).
+/// transports; else the source address, and the source port when rport was
+/// asked for (the sent-by port, 5060 by default, otherwise).
 sip::Endpoint response_destination(const sip::Message& request, const sip::Endpoint& remote);
+/// The top via-parm as a response carries it: with received= and rport=
+/// filled in from the source address (RFC 3261 §18.2.1, RFC 3581 §4).
+std::string response_top_via(const sip::Via& via, const sip::Endpoint& remote);
+/// MessageBuilder::response_to with the top Via completed by
+/// response_top_via (over UDP), one via-parm per Via line.
+sip::MessageBuilder build_response(const sip::Message& request, int status, const sip::Endpoint& remote,
+                                   std::string_view to_tag);
 
 }  // namespace imsflow::txn

@@ -244,8 +244,9 @@ TEST_F(SessionTest, UnprackedReliable183IsRetransmittedThenRejectedAt64T1) {
   const SessionId call = lazy.call(call_bob(), w.now);
   w.run_for(40s);
   const auto n183 = std::count(w.ladder.begin(), w.ladder.end(), "B->A 183 (INVITE)");
-  // Sent at 0 and retransmitted at 0.5, 1.5, 3.5, 7.5, 11.5 … 31.5 s.
-  EXPECT_EQ(n183, 11);
+  // RFC 3262 §3: sent at 0 and retransmitted at 0.5, 1.5, 3.5, 7.5, 15.5,
+  // 31.5 s (doubling with no T2 cap), then the 5xx at 64·T1.
+  EXPECT_EQ(n183, 7);
   EXPECT_NE(std::find(w.ladder.begin(), w.ladder.end(), "B->A 504 (INVITE)"), w.ladder.end());
   const SessionEvent* failed = bob_events.last(SessionEventKind::Failed);
   ASSERT_TRUE(failed);
@@ -695,6 +696,151 @@ TEST_F(SessionTest, TooBriefSessionIntervalGets422WithMinSE) {
   auto at = std::find(w.ladder.begin(), w.ladder.end(), "B->A 422 (INVITE)");
   ASSERT_NE(at, w.ladder.end());
   EXPECT_NE(w.bytes[at - w.ladder.begin()].find("Min-SE: 90"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace imsflow::dialog
+
+namespace imsflow::dialog {
+namespace {
+
+TEST_F(SessionTest, TwoHundredWaitsForThePrackOfTheSdpProvisional) {
+  bob_events.react = [this](const SessionEvent& e) {
+    if (e.kind == SessionEventKind::Incoming) {
+      bob_session = e.session;
+      bob.send_provisional(e.session, 183, kAnswer, wire.now);
+      bob.answer(e.session, {}, wire.now);  // too early: held until the PRACK
+    }
+  };
+  const SessionId call = alice.call(call_bob(), wire.now);
+  wire.run_for(1s);
+  const std::vector<std::string> expected{"A->B INVITE",      "B->A 100 (INVITE)", "B->A 183 (INVITE)", "A->B PRACK",
+                                          "B->A 200 (PRACK)", "B->A 200 (INVITE)", "A->B ACK"};
+  EXPECT_EQ(wire.ladder, expected);
+  EXPECT_EQ(alice.state(call), SessionState::Confirmed);
+}
+
+TEST_F(SessionTest, ByeOnAnEarlyDialogGets487ForTheInvite) {
+  bob_events.react = [this](const SessionEvent& e) {
+    if (e.kind == SessionEventKind::Incoming) {
+      bob_session = e.session;
+      bob.send_provisional(e.session, 180, {}, wire.now);
+    }
+  };
+  alice.call(call_bob(), wire.now);
+  wire.run_for(200ms);
+  // Alice's UA has an early dialog; a BYE on it (RFC 3261 §15) from a test-made request.
+  auto at = std::find(wire.ladder.begin(), wire.ladder.end(), "A->B PRACK");
+  ASSERT_NE(at, wire.ladder.end());
+  std::string bye = wire.bytes[at - wire.ladder.begin()];
+  bye.replace(0, 5, "BYE");
+  bye.replace(bye.find("CSeq: 2 PRACK"), 13, "CSeq: 3 BYE");
+  bye.replace(bye.find("branch=") + 7, 7, "z9hG4bKearlybye");
+  const std::size_t rack = bye.find("RAck:");
+  bye.erase(rack, bye.find("\r\n", rack) + 2 - rack);
+  bob.receive(bye, kAlice, kBob, wire.now);
+  std::vector<txn::Transmit> out;
+  bob.take_transmits(out);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].bytes.substr(0, 11), "SIP/2.0 200") << "the BYE's answer";
+  EXPECT_EQ(out[1].bytes.substr(0, 11), "SIP/2.0 487") << "the INVITE's final answer";
+  EXPECT_FALSE(bob.state(bob_session));
+}
+
+TEST_F(SessionTest, CancelWithoutFinalResponseIsGivenUpAfter64T1) {
+  // Bob's UA is replaced by silence after the 180: the CANCEL gets nothing.
+  bob_events.react = [this](const SessionEvent& e) {
+    if (e.kind == SessionEventKind::Incoming) bob.send_provisional(e.session, 180, {}, wire.now);
+  };
+  UserAgentConfig c = config_for(kAlice, "alice", 1);
+  c.timers.timer_c = Duration::zero();
+  Recorder ev;
+  UserAgent a{c, ev};
+  Wire w{a, bob};
+  const SessionId call = a.call(call_bob(), w.now);
+  w.run_for(200ms);
+  w.drop = [](const std::string& l) { return l.rfind("A->B CANCEL", 0) == 0; };
+  a.hang_up(call, w.now);
+  w.run_for(33s);
+  EXPECT_FALSE(a.state(call));
+  const SessionEvent* failed = ev.last(SessionEventKind::Failed);
+  ASSERT_TRUE(failed);
+  EXPECT_NE(failed->cause.find("CANCEL"), std::string::npos) << failed->cause;
+  w.run_for(60s);
+  EXPECT_EQ(a.live_sessions(), 0u);
+  EXPECT_EQ(a.live_transactions(), 0u);
+}
+
+TEST_F(SessionTest, ReInviteIsAnsweredAndAcked) {
+  bob_answers_with_reliable_183();
+  const SessionId call = alice.call(call_bob(), wire.now);
+  wire.run_for(1s);
+  ASSERT_EQ(bob.state(bob_session), SessionState::Confirmed);
+  auto at = std::find(wire.ladder.begin(), wire.ladder.end(), "A->B ACK");
+  std::string reinvite = wire.bytes[at - wire.ladder.begin()];
+  reinvite.replace(0, 3, "INVITE");
+  reinvite.replace(reinvite.find("CSeq: 1 ACK"), 11, "CSeq: 5 INVITE");
+  reinvite.replace(reinvite.find("branch=") + 7, 7, "z9hG4bKreinv");
+  bob.receive(reinvite, kAlice, kBob, wire.now);
+  std::vector<txn::Transmit> out;
+  bob.take_transmits(out);
+  ASSERT_GE(out.size(), 2u);
+  EXPECT_EQ(out[0].bytes.substr(0, 14), "SIP/2.0 100 Tr");
+  EXPECT_EQ(out[1].bytes.substr(0, 14), "SIP/2.0 200 OK");
+  EXPECT_NE(out[1].bytes.find("Contact:"), std::string::npos);
+  EXPECT_EQ(bob.state(bob_session), SessionState::Answered);
+  std::string ack = wire.bytes[at - wire.ladder.begin()];
+  ack.replace(ack.find("CSeq: 1 ACK"), 11, "CSeq: 5 ACK");
+  ack.replace(ack.find("branch=") + 7, 7, "z9hG4bKreack");
+  bob.receive(ack, kAlice, kBob, wire.now);
+  EXPECT_EQ(bob.state(bob_session), SessionState::Confirmed);
+  EXPECT_EQ(alice.state(call), SessionState::Confirmed);
+}
+
+TEST_F(SessionTest, UasHangUpBeforeTheAckSendsByeAfterIt) {
+  bob_events.react = [this](const SessionEvent& e) {
+    if (e.kind == SessionEventKind::Incoming) {
+      bob_session = e.session;
+      bob.answer(e.session, kAnswer, wire.now);
+      bob.hang_up(e.session, wire.now);  // before the ACK came
+    }
+  };
+  alice.call(call_bob(), wire.now);
+  wire.run_for(1s);
+  const std::vector<std::string> expected{"A->B INVITE", "B->A 100 (INVITE)", "B->A 200 (INVITE)", "A->B ACK",
+                                          "B->A BYE", "A->B 200 (BYE)"};
+  EXPECT_EQ(wire.ladder, expected);
+}
+
+TEST_F(SessionTest, UpdateThatTimesOutEndsTheDialog) {
+  bob_answers_with_reliable_183();
+  const SessionId call = alice.call(call_bob(), wire.now);
+  wire.run_for(1s);
+  wire.drop = [](const std::string& l) { return l == "A->B UPDATE"; };
+  ASSERT_TRUE(alice.update(call, kOffer, wire.now));
+  wire.run_for(33s);
+  EXPECT_EQ(std::count(wire.ladder.begin(), wire.ladder.end(), "A->B BYE"), 1);
+  EXPECT_FALSE(alice.state(call));
+}
+
+TEST_F(SessionTest, OutOfOrderRSeqIsNotPracked) {
+  bob_answers_with_reliable_183();
+  const SessionId call = alice.call(call_bob(), wire.now);
+  wire.run_for(25ms);  // the 183 (RSeq n) reached Alice and was PRACKed
+  auto at = std::find(wire.ladder.begin(), wire.ladder.end(), "B->A 183 (INVITE)");
+  ASSERT_NE(at, wire.ladder.end());
+  std::string skip = wire.bytes[at - wire.ladder.begin()];
+  auto m = sip::parse(skip);
+  const std::uint32_t rseq = *m->rseq();
+  const std::string rseq_text = "RSeq: " + std::to_string(rseq);
+  skip.replace(skip.find(rseq_text), rseq_text.size(), "RSeq: " + std::to_string(rseq + 2));
+  const std::uint64_t before = alice.transaction_stats().requests_received;
+  alice.receive(skip, kBob, kAlice, wire.now);  // n + 2 before n + 1: not PRACKed
+  std::vector<txn::Transmit> out;
+  alice.take_transmits(out);
+  EXPECT_TRUE(out.empty());
+  (void)before;
+  (void)call;
 }
 
 }  // namespace

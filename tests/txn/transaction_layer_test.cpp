@@ -214,7 +214,7 @@ TEST_F(TxnTest, TimerCReportsThenEndsTheTransaction) {
   EXPECT_EQ(user.r.timeouts, std::vector<char>{'C'});
   EXPECT_EQ(l.live_transactions(), 1u) << "the user may still CANCEL";
   l.advance(now + 212s);
-  EXPECT_EQ(user.r.timeouts, (std::vector<char>{'C', 'C'}));
+  EXPECT_EQ(user.r.timeouts, (std::vector<char>{'C', 'X'}));
   EXPECT_EQ(l.live_transactions(), 0u);
 }
 
@@ -449,20 +449,93 @@ TEST(TransactionKey, ServerKeyFollowsRfc3261Section17_2_3) {
   EXPECT_EQ(server_transaction_key(*a), server_transaction_key(*b)) << "sent-by compares case-insensitively";
 }
 
-TEST(ResponseDestination, FollowsReceivedAndRport) {
+TEST(ResponseDestination, IsTheSourceAddressWithRportOrTheViaPort) {
   std::string text = request("OPTIONS", "z9hG4bKr");
   auto m = sip::parse(text);
   ASSERT_TRUE(m);
   const Endpoint nat{Transport::Udp, sip::IpAddress::v4(198, 51, 100, 7), 40000};
-  EXPECT_EQ(response_destination(*m, nat).port, 40000) << "rport: back to the source port";
-  EXPECT_EQ(response_destination(*m, nat).address, sip::IpAddress::v4(192, 0, 2, 1)) << "no received: the sent-by";
-  text.replace(text.find(";rport"), 6, ";received=198.51.100.7");
-  m = sip::parse(text);
-  EXPECT_EQ(response_destination(*m, nat).address, sip::IpAddress::v4(198, 51, 100, 7));
-  EXPECT_EQ(response_destination(*m, nat).port, 5060) << "no rport: the Via port";
+  EXPECT_EQ(response_destination(*m, nat), nat) << "rport: the source address and port (RFC 3581)";
+  // A received= written by the sender is not trusted; no rport: the Via port.
+  std::string spoof = text;
+  spoof.replace(spoof.find(";rport"), 6, ";received=203.0.113.9");
+  auto n = sip::parse(spoof);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(response_destination(*n, nat).address, nat.address);
+  EXPECT_EQ(response_destination(*n, nat).port, 5060);
   Endpoint tcp = nat;
   tcp.transport = Transport::Tcp;
-  EXPECT_EQ(response_destination(*m, tcp), tcp) << "reliable: the connection it came on";
+  EXPECT_EQ(response_destination(*n, tcp), tcp) << "reliable: the connection it came on";
+}
+
+TEST(ResponseDestination, TopViaGetsReceivedAndRportFilledIn) {
+  const std::string text = request("OPTIONS", "z9hG4bKv");
+  auto m = sip::parse(text);
+  ASSERT_TRUE(m);
+  const Endpoint nat{Transport::Udp, sip::IpAddress::v4(198, 51, 100, 7), 40000};
+  EXPECT_EQ(response_top_via(*m->top_via(), nat),
+            "SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKv;rport=40000;received=198.51.100.7");
+  // Sent-by already the source address, and no rport: nothing to add.
+  std::string plain = text;
+  plain.replace(plain.find(";rport"), 6, "");
+  auto p = sip::parse(plain);
+  EXPECT_EQ(response_top_via(*p->top_via(), kUacUdp), "SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKv");
+  // The 100 Trying of a server transaction carries it.
+  RecordingUser user;
+  TransactionLayer layer{user};
+  const std::string invite = request("INVITE", "z9hG4bKv2");
+  layer.receive(invite, nat, kUasUdp, TimePoint{});
+  std::vector<Transmit> out;
+  layer.take_transmits(out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_NE(out[0].bytes.find("branch=z9hG4bKv2;rport=40000;received=198.51.100.7"), std::string::npos) << out[0].bytes;
+  EXPECT_EQ(out[0].destination, nat);
+}
+
+TEST_F(TxnTest, TimerCIsResetByEachProvisional) {
+  config.timer_c = 180s;
+  TransactionLayer l{user, config};
+  l.send_request({Method::Invite, "z9hG4bKrc", request("INVITE", "z9hG4bKrc"), kUacUdp, kUasUdp}, now);
+  l.receive(response(180, "INVITE", "z9hG4bKrc"), kUasUdp, kUacUdp, now);
+  l.advance(now + 120s);
+  l.receive(response(180, "INVITE", "z9hG4bKrc"), kUasUdp, kUacUdp, now + 120s);  // ringing goes on
+  l.advance(now + 299s);
+  EXPECT_TRUE(user.r.timeouts.empty()) << "a provisional every two minutes keeps the call alive";
+  l.advance(now + 300s);
+  EXPECT_EQ(user.r.timeouts, std::vector<char>{'C'});
+}
+
+TEST_F(TxnTest, CancelIsBuiltFromTheInviteAsSentEvenAfterTheSwitchToTcp) {
+  OutgoingRequest r;
+  r.method = Method::Invite;
+  r.branch = "z9hG4bKbigc";
+  r.bytes = request("INVITE", "z9hG4bKbigc", "X-Pad: " + std::string(1400, 'x') + "\r\n");
+  r.source = kUacUdp;
+  r.destination = kUasUdp;
+  const TransactionId invite = layer.send_request(std::move(r), now);
+  EXPECT_FALSE(layer.send_cancel(invite, now)) << "no CANCEL before a provisional (RFC 3261 §9.1)";
+  Endpoint tcp = kUasUdp;
+  tcp.transport = Transport::Tcp;
+  deliver(response(180, "INVITE", "z9hG4bKbigc"), tcp);
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  const std::string invite_bytes = out[0].bytes;
+  ASSERT_TRUE(layer.send_cancel(invite, now));
+  out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].destination, tcp) << "where the INVITE went, over the same transport";
+  auto inv = sip::parse(invite_bytes);
+  const std::string cancel_bytes = out[0].bytes;
+  auto cancel = sip::parse(cancel_bytes);
+  ASSERT_TRUE(inv && cancel);
+  EXPECT_EQ(cancel->top_via()->raw, inv->top_via()->raw) << "the same top Via, TCP included";
+  EXPECT_EQ(cancel->cseq()->method, Method::Cancel);
+  EXPECT_EQ(cancel->cseq()->number, inv->cseq()->number);
+}
+
+TEST_F(TxnTest, StrayResponsesSendNothing) {
+  deliver(response(200, "INVITE", "z9hG4bKnothing"));
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(layer.stats().stray_responses, 1u);
 }
 
 TEST(TransactionTable, HundredThousandTransactionsComeAndGo) {
