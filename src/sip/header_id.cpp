@@ -7,13 +7,12 @@
 
 namespace imsflow::sip {
 
-namespace {
-
 using G = HeaderGrammar;
 using H = HeaderId;
 
-// One row per HeaderId, in enum order (checked below).
-constexpr std::array<HeaderInfo, static_cast<std::size_t>(H::kCount)> kHeaders = {{
+// One row per HeaderId, in enum order (checked below). Defined here, declared
+// in the header so that header_info() is an inline table index.
+constexpr std::array<HeaderInfo, static_cast<std::size_t>(H::kCount)> internal::kHeaderTable = {{
     {H::Other, "", 0, G::Text, false},
     {H::Accept, "Accept", 0, G::ParamValueList, false},
     {H::AcceptContact, "Accept-Contact", 'a', G::ParamValueList, false},
@@ -91,6 +90,10 @@ constexpr std::array<HeaderInfo, static_cast<std::size_t>(H::kCount)> kHeaders =
     {H::Warning, "Warning", 0, G::Warning, false},
     {H::WwwAuthenticate, "WWW-Authenticate", 0, G::Credentials, false},
 }};
+
+namespace {
+
+constexpr const auto& kHeaders = internal::kHeaderTable;
 
 constexpr bool table_in_enum_order() {
   for (std::size_t i = 0; i < kHeaders.size(); ++i) {
@@ -189,6 +192,6 @@ HeaderId header_id_from_name(std::string_view name) noexcept {
   return HeaderId::Other;
 }
 
-const HeaderInfo& header_info(HeaderId id) noexcept { return kHeaders[static_cast<std::size_t>(id)]; }
+
 
 }  // namespace imsflow::sip

@@ -3,6 +3,8 @@
 // id. Anything else is HeaderId::Other and is kept verbatim.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -123,9 +125,16 @@ struct HeaderInfo {
   }
 };
 
+namespace internal {
+/// One row per HeaderId, in enum order (header_id.cpp).
+extern const std::array<HeaderInfo, static_cast<std::size_t>(HeaderId::kCount)> kHeaderTable;
+}  // namespace internal
+
 /// Identifies a header by name (any case, long or compact form).
 HeaderId header_id_from_name(std::string_view name) noexcept;
-const HeaderInfo& header_info(HeaderId id) noexcept;
+inline const HeaderInfo& header_info(HeaderId id) noexcept {
+  return internal::kHeaderTable[static_cast<std::size_t>(id)];
+}
 inline std::string_view canonical_name(HeaderId id) noexcept { return header_info(id).name; }
 
 }  // namespace imsflow::sip

@@ -1,10 +1,28 @@
 #include "sip/header_values.hpp"
 
+#include <array>
+
 namespace imsflow::sip {
 
 namespace {
 
 std::uint32_t u32(std::size_t v) { return static_cast<std::uint32_t>(v); }
+
+// Bytes that end the plain run of a param-value: ';', LWS, '"', controls and
+// DEL, and ',' in list headers. Everything else is taken as it is.
+constexpr std::uint8_t kValueStop = 1;
+constexpr std::uint8_t kValueStopInList = 2;
+constexpr std::array<std::uint8_t, 256> build_value_stops() {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[c] = kValueStop;
+  t[0x7F] = kValueStop;
+  t[static_cast<unsigned char>(';')] = kValueStop;
+  t[static_cast<unsigned char>(' ')] = kValueStop;
+  t[static_cast<unsigned char>('"')] = kValueStop;
+  t[static_cast<unsigned char>(',')] = kValueStopInList;
+  return t;
+}
+constexpr std::array<std::uint8_t, 256> kValueStops = build_value_stops();
 
 /// Reads an unbracketed addr-spec: it runs to LWS, ';' (header params) and,
 /// in lists, ','. RFC 3261 §20.10: a URI holding ',', ';' or '?' must be in <>.
@@ -74,6 +92,10 @@ std::optional<SyntaxError> parse_name_addr(Scanner& s, bool in_list, NameAddr& n
   const HeaderId header = na.header;
   na = NameAddr{};
   na.header = header;
+  return internal::parse_name_addr_fresh(s, in_list, na);
+}
+
+std::optional<SyntaxError> internal::parse_name_addr_fresh(Scanner& s, bool in_list, NameAddr& na) {
   s.skip_lws();
   const std::size_t start = s.pos();
   if (s.peek() == '<') {
@@ -131,6 +153,10 @@ Parsed<NameAddr> parse_name_addr(Scanner& s, bool in_list) {
 
 std::optional<SyntaxError> parse_via(Scanner& s, Via& via) {
   via = Via{};
+  return internal::parse_via_fresh(s, via);
+}
+
+std::optional<SyntaxError> internal::parse_via_fresh(Scanner& s, Via& via) {
   s.skip_lws();
   const std::size_t start = s.pos();
   via.protocol_name = s.token();
@@ -227,6 +253,10 @@ std::optional<SyntaxError> parse_param_value(Scanner& s, bool stop_at_comma, Par
   const HeaderId header = pv.header;
   pv = ParamValue{};
   pv.header = header;
+  return internal::parse_param_value_fresh(s, stop_at_comma, pv);
+}
+
+std::optional<SyntaxError> internal::parse_param_value_fresh(Scanner& s, bool stop_at_comma, ParamValue& pv) {
   s.skip_lws();
   const std::size_t start = s.pos();
   if (s.peek() == '"') {
@@ -238,7 +268,15 @@ std::optional<SyntaxError> parse_param_value(Scanner& s, bool stop_at_comma, Par
   } else {
     // A run of non-separator characters; it stops at LWS, which the
     // parameters (or the end) may follow ("SIP ;cause=200").
+    const std::uint8_t stops = stop_at_comma ? (kValueStop | kValueStopInList) : kValueStop;
+    const char* const base = s.text().data();
+    const char* const end = base + s.text().size();
     while (!s.at_end()) {
+      // Plain value bytes first, in a tight loop; the checks below see the rest.
+      const char* p = base + s.pos();
+      while (p < end && !(kValueStops[static_cast<unsigned char>(*p)] & stops)) ++p;
+      s.set_pos(static_cast<std::size_t>(p - base));
+      if (s.at_end()) break;
       const char c = s.peek();
       if (c == ';' || ascii::is_lws(c) || (stop_at_comma && c == ',')) break;
       if (c == '"') {

@@ -115,6 +115,13 @@ Parsed<Via> parse_via(Scanner& s);
 std::optional<SyntaxError> parse_name_addr(Scanner& s, bool in_list, NameAddr& out);
 std::optional<SyntaxError> parse_via(Scanner& s, Via& out);
 std::optional<SyntaxError> parse_param_value(Scanner& s, bool stop_at_comma, ParamValue& out);
+namespace internal {
+/// The in-place forms for an entry that was just value-initialised (the
+/// parser constructs each table entry once, in place): nothing is reset.
+std::optional<SyntaxError> parse_name_addr_fresh(Scanner& s, bool in_list, NameAddr& out);
+std::optional<SyntaxError> parse_via_fresh(Scanner& s, Via& out);
+std::optional<SyntaxError> parse_param_value_fresh(Scanner& s, bool stop_at_comma, ParamValue& out);
+}  // namespace internal
 Parsed<CSeq> parse_cseq(std::string_view value);
 Parsed<RAck> parse_rack(std::string_view value);
 /// value *(;param); `stop_at_comma` for list headers.

@@ -3,6 +3,7 @@
 // and scanning costs less than building a table nobody reads).
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string_view>
 
@@ -61,11 +62,18 @@ constexpr std::string_view unquote(std::string_view v) {
 }
 
 namespace internal {
-inline bool is_gen_value_char(char c) {
-  // token, plus ':' '[' ']' so that host values pass (IPv6 references, and
-  // RFC 5118 §4.5's bare received=2001:db8::1).
-  return ascii::is_token(c) || c == ':' || c == '[' || c == ']';
+// token, plus ':' '[' ']' so that host values pass (IPv6 references, and
+// RFC 5118 §4.5's bare received=2001:db8::1). One table, one load per byte.
+constexpr std::array<bool, 256> build_gen_value_chars() {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    const char ch = static_cast<char>(c);
+    t[c] = ascii::is_token(ch) || ch == ':' || ch == '[' || ch == ']';
+  }
+  return t;
 }
+inline constexpr std::array<bool, 256> kGenValueChars = build_gen_value_chars();
+inline bool is_gen_value_char(char c) { return kGenValueChars[static_cast<unsigned char>(c)]; }
 }  // namespace internal
 
 /// Parses `*(SEMI generic-param)` from the scanner's position (RFC 3261 §25.1:

@@ -39,7 +39,7 @@ class MessageParser {
 
   /// Finds the end of the line starting at `pos`: returns the index of its LF
   /// and sets `content_end` to the first byte of the line terminator.
-  std::size_t line_end(scan::LineFinder& lines, std::size_t pos, std::size_t& content_end) const {
+  [[gnu::always_inline]] std::size_t line_end(scan::LineFinder& lines, std::size_t pos, std::size_t& content_end) const {
     const char* nl = lines.next(in_.data() + pos);
     if (nl == in_.data() + in_.size()) return std::string_view::npos;
     const std::size_t lf = static_cast<std::size_t>(nl - in_.data());
@@ -180,8 +180,9 @@ std::optional<ParseError> MessageParser::parse_value(HeaderField& f) {
       return std::nullopt;
     case HeaderGrammar::NameAddr: {
       Scanner s(f.value);
-      NameAddr& na = msg_.name_addrs_.push_back(NameAddr{f.id});
-      if (auto e = parse_name_addr(s, false, na)) return at(*e);
+      NameAddr& na = msg_.name_addrs_.emplace_back();
+      na.header = f.id;
+      if (auto e = internal::parse_name_addr_fresh(s, false, na)) return at(*e);
       return finish(s);
     }
     case HeaderGrammar::NameAddrList: {
@@ -195,7 +196,9 @@ std::optional<ParseError> MessageParser::parse_value(HeaderField& f) {
       }
       Scanner s(f.value);
       auto err = parse_comma_list(s, false, [&](Scanner& sc) -> std::optional<SyntaxError> {
-        return parse_name_addr(sc, true, msg_.name_addrs_.push_back(NameAddr{f.id}));
+        NameAddr& na = msg_.name_addrs_.emplace_back();
+        na.header = f.id;
+        return internal::parse_name_addr_fresh(sc, true, na);
       });
       if (err) return at(*err);
       return std::nullopt;
@@ -203,7 +206,7 @@ std::optional<ParseError> MessageParser::parse_value(HeaderField& f) {
     case HeaderGrammar::Via: {
       Scanner s(f.value);
       auto err = parse_comma_list(s, false, [&](Scanner& sc) -> std::optional<SyntaxError> {
-        return parse_via(sc, msg_.vias_.push_back(Via{}));
+        return internal::parse_via_fresh(sc, msg_.vias_.emplace_back());
       });
       if (err) return at(*err);
       return std::nullopt;
@@ -228,8 +231,9 @@ std::optional<ParseError> MessageParser::parse_value(HeaderField& f) {
         return std::nullopt;
       }
       Scanner s(f.value);
-      ParamValue& pv = msg_.param_values_.push_back(ParamValue{f.id});
-      if (auto e = parse_param_value(s, false, pv)) return at(*e);
+      ParamValue& pv = msg_.param_values_.emplace_back();
+      pv.header = f.id;
+      if (auto e = internal::parse_param_value_fresh(s, false, pv)) return at(*e);
       if (f.id == HeaderId::SessionExpires || f.id == HeaderId::MinSE) {
         if (!ascii::parse_uint(pv.value, 0xFFFFFFFFull)) return at(SyntaxError{0, "delta-seconds (a number of seconds)"});
       } else if (f.id == HeaderId::ContentType) {
@@ -247,7 +251,9 @@ std::optional<ParseError> MessageParser::parse_value(HeaderField& f) {
       const bool may_be_empty =
           f.id == HeaderId::Accept || f.id == HeaderId::AcceptEncoding || f.id == HeaderId::AcceptLanguage;
       auto err = parse_comma_list(s, may_be_empty, [&](Scanner& sc) -> std::optional<SyntaxError> {
-        return parse_param_value(sc, true, msg_.param_values_.push_back(ParamValue{f.id}));
+        ParamValue& pv = msg_.param_values_.emplace_back();
+        pv.header = f.id;
+        return internal::parse_param_value_fresh(sc, true, pv);
       });
       if (err) return at(*err);
       return std::nullopt;

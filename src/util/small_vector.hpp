@@ -69,6 +69,16 @@ class SmallVector {
     size_ = n;
   }
 
+  /// Constructs the new last element in place (value-initialised when no
+  /// arguments are given), so a large entry is written once, not built and copied.
+  template <class... Args>
+  T& emplace_back(Args&&... args) {
+    if (size_ == capacity_) grow();
+    T* slot = std::construct_at(data() + size_, std::forward<Args>(args)...);
+    ++size_;
+    return *slot;
+  }
+
   template <class U>
   T& push_back(U&& value) {
     if (size_ == capacity_) grow();
