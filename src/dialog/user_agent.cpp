@@ -8,12 +8,12 @@
 #include "sip/parser.hpp"
 #include "sip/uri.hpp"
 #include "util/ascii.hpp"
+#include "util/hex.hpp"
 
 namespace imsflow::dialog {
 
 namespace {
 
-std::uint64_t txn_key(txn::TransactionId id) { return (std::uint64_t{id.index} << 32) | id.generation; }
 
 // A dialog is found by Call-ID and our own tag (RFC 3261 §12: with the
 // remote tag, which a UAS session of ours holds only once).
@@ -179,9 +179,7 @@ std::string UserAgent::random_token(std::size_t hex_digits) {
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     z ^= z >> 31;
-    char buf[17];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(z));
-    out.append(buf);
+    append_hex(out, z);
   }
   out.resize(hex_digits);
   return out;
@@ -583,7 +581,7 @@ SessionId UserAgent::call(const CallRequest& request, TimePoint now) {
   txn::OutgoingRequest out{sip::Method::Invite, s.invite_branch, std::move(bytes), config_.local, request.next_hop};
   out.source.transport = request.next_hop.transport;
   s.invite_txn = layer_.send_request(std::move(out), now);
-  txn_owner_[txn_key(s.invite_txn)] = TxnOwner{id, TxnPurpose::Invite, {}};
+  owners_.set(s.invite_txn, TxnOwner{id, TxnPurpose::Invite, {}});
   s.local_sdp = request.sdp_offer;
   s.preconditions = request.sdp_offer.find("a=des:") != std::string::npos;
   if (s.preconditions && config_.local_qos_ready_after) arm(s, kQosReady, now + *config_.local_qos_ready_after);
@@ -591,9 +589,9 @@ SessionId UserAgent::call(const CallRequest& request, TimePoint now) {
 }
 
 void UserAgent::on_response(txn::TransactionId client, const sip::Message& r, TimePoint now) {
-  auto it = txn_owner_.find(txn_key(client));
-  if (it == txn_owner_.end()) return;
-  const TxnOwner owner = it->second;
+  const TxnOwner* found = owners_.find(client);
+  if (!found) return;
+  const TxnOwner owner = *found;
   Session* s = find(owner.session);
   if (!s) return;
   switch (owner.purpose) {
@@ -837,7 +835,7 @@ void UserAgent::send_prack(Session& s, Dialog& d, const sip::Message& provisiona
   txn::OutgoingRequest out{sip::Method::Prack, branch, std::move(bytes), config_.local, hop};
   out.source.transport = hop.transport;
   const txn::TransactionId t = layer_.send_request(std::move(out), now);
-  txn_owner_[txn_key(t)] = TxnOwner{id, TxnPurpose::Prack, d.remote_tag};
+  owners_.set(t, TxnOwner{id, TxnPurpose::Prack, d.remote_tag});
 }
 
 void UserAgent::send_ack(Session& s, Dialog& d, TimePoint) {
@@ -857,8 +855,8 @@ void UserAgent::send_cancel(Session& s, TimePoint now) {
   const txn::TransactionId t = layer_.send_cancel(s.invite_txn, now);
   if (!t) return;
   s.cancel_sent = true;
-  txn_owner_[txn_key(t)] = TxnOwner{SessionId{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation},
-                                    TxnPurpose::Cancel, {}};
+  owners_.set(t, TxnOwner{SessionId{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation},
+                                    TxnPurpose::Cancel, {}});
   // §9.1: no final response 64·T1 after the CANCEL: the INVITE is given up.
   arm(s, kCancelGiveUp, now + config_.timers.timeout_64t1());
 }
@@ -873,8 +871,8 @@ void UserAgent::send_bye(Session& s, Dialog& d, TimePoint now, std::string_view 
   txn::OutgoingRequest out{sip::Method::Bye, branch, std::move(bytes), config_.local, hop};
   out.source.transport = hop.transport;
   const txn::TransactionId t = layer_.send_request(std::move(out), now);
-  txn_owner_[txn_key(t)] = TxnOwner{SessionId{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation},
-                                    TxnPurpose::Bye, d.remote_tag};
+  owners_.set(t, TxnOwner{SessionId{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation},
+                                    TxnPurpose::Bye, d.remote_tag});
 }
 
 void UserAgent::hang_up(SessionId id, TimePoint now) {
@@ -1035,7 +1033,7 @@ void UserAgent::on_invite(txn::TransactionId server, const sip::Message& invite,
   for (const sip::NameAddr& rr : invite.record_routes()) d.route_set.emplace_back(rr.raw);
   s.dialogs.push_back(std::move(d));
   by_dialog_.insert(dialog_hash(s.call_id, s.local_tag), id.index);
-  txn_owner_[txn_key(server)] = TxnOwner{id, TxnPurpose::Invite, {}};
+  owners_.set(server, TxnOwner{id, TxnPurpose::Invite, {}});
   read_peer_preconditions(s, invite.body());
   if (s.preconditions && config_.local_qos_ready_after) arm(s, kQosReady, now + *config_.local_qos_ready_after);
   SessionEvent e;
@@ -1304,8 +1302,8 @@ void UserAgent::send_update(Session& s, TimePoint now) {
   txn::OutgoingRequest out{sip::Method::Update, branch, std::move(bytes), config_.local, hop};
   out.source.transport = hop.transport;
   const txn::TransactionId t = layer_.send_request(std::move(out), now);
-  txn_owner_[txn_key(t)] = TxnOwner{SessionId{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation},
-                                    TxnPurpose::Update, d->remote_tag};
+  owners_.set(t, TxnOwner{SessionId{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation},
+                                    TxnPurpose::Update, d->remote_tag});
 }
 
 void UserAgent::set_local_qos_ready(SessionId id, TimePoint now) {
@@ -1474,9 +1472,9 @@ void UserAgent::start_session_timer(Session& s, TimePoint now) {
 }
 
 void UserAgent::on_cancel(txn::TransactionId invite_server, const sip::Message&, TimePoint now) {
-  auto it = txn_owner_.find(txn_key(invite_server));
-  if (it == txn_owner_.end()) return;
-  Session* s = find(it->second.session);
+  const TxnOwner* owner = owners_.find(invite_server);
+  if (!owner) return;
+  Session* s = find(owner->session);
   if (!s || s->final_sent) return;
   s->final_sent = true;
   layer_.send_response(s->invite_txn, 487, build_response(*s, 487, {}, false, {}), now);
@@ -1484,9 +1482,9 @@ void UserAgent::on_cancel(txn::TransactionId invite_server, const sip::Message&,
 }
 
 void UserAgent::on_timeout(txn::TransactionId txn, txn::TimeoutTimer timer, TimePoint now) {
-  auto it = txn_owner_.find(txn_key(txn));
-  if (it == txn_owner_.end()) return;
-  const TxnOwner owner = it->second;
+  const TxnOwner* found = owners_.find(txn);
+  if (!found) return;
+  const TxnOwner owner = *found;
   Session* s = find(owner.session);
   if (!s) return;
   switch (owner.purpose) {
@@ -1543,10 +1541,10 @@ void UserAgent::on_dropped(std::string_view reason, const sip::Endpoint& remote,
 }
 
 void UserAgent::on_terminated(txn::TransactionId id, TimePoint) {
-  auto it = txn_owner_.find(txn_key(id));
-  if (it == txn_owner_.end()) return;
-  const TxnOwner owner = it->second;
-  txn_owner_.erase(it);
+  const TxnOwner* found = owners_.find(id);
+  if (!found) return;
+  const TxnOwner owner = *found;
+  owners_.erase(id);
   // RFC 3261 §13.2.2.4: early dialogs that got no 2xx end with the INVITE
   // transaction (64·T1 after the first 2xx).
   Session* s = find(owner.session);

@@ -196,6 +196,29 @@ class UserAgent final : public txn::Node, private txn::TransactionUser {
     TxnPurpose purpose = TxnPurpose::Other;
     std::string remote_tag;
   };
+  // Which session a transaction works for, indexed like the layer's own
+  // slots (a transaction handle's index), so no hashing on the hot path.
+  class TxnOwners {
+   public:
+    void set(txn::TransactionId id, TxnOwner owner) {
+      if (id.index >= entries_.size()) entries_.resize(id.index + 1);
+      entries_[id.index] = Entry{id.generation, std::move(owner)};
+    }
+    const TxnOwner* find(txn::TransactionId id) const {
+      if (!id || id.index >= entries_.size() || entries_[id.index].generation != id.generation) return nullptr;
+      return &entries_[id.index].owner;
+    }
+    void erase(txn::TransactionId id) {
+      if (find(id)) entries_[id.index].generation = 0;
+    }
+
+   private:
+    struct Entry {
+      std::uint32_t generation = 0;
+      TxnOwner owner;
+    };
+    std::vector<Entry> entries_;
+  };
 
   // txn::TransactionUser
   void on_request(txn::TransactionId server, const sip::Message& request, const sip::Endpoint& remote,
@@ -262,7 +285,7 @@ class UserAgent final : public txn::Node, private txn::TransactionUser {
   std::vector<Session> sessions_;
   std::vector<std::uint32_t> free_;
   FlatIndex by_dialog_;  // Call-ID and local tag → session
-  std::unordered_map<std::uint64_t, TxnOwner> txn_owner_;    // transaction → session and purpose
+  TxnOwners owners_;  // transaction → session and purpose
   txn::TimerQueue timers_;
   std::size_t live_ = 0;
   std::uint64_t rng_;

@@ -1,11 +1,11 @@
 #include "txn/transaction_layer.hpp"
 
 #include <algorithm>
-#include <cstdio>
 
 #include "sip/builder.hpp"
 #include "sip/parser.hpp"
 #include "util/ascii.hpp"
+#include "util/hex.hpp"
 
 namespace imsflow::txn {
 
@@ -183,9 +183,9 @@ std::string TransactionLayer::new_branch() {
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   z ^= z >> 31;
-  char buf[7 + 16 + 1];
-  std::snprintf(buf, sizeof buf, "z9hG4bK%016llx", static_cast<unsigned long long>(z));
-  return buf;
+  std::string branch = "z9hG4bK";
+  append_hex(branch, z);
+  return branch;
 }
 
 TransactionId TransactionLayer::create(TransactionKind kind, sip::Method method, std::string key) {
