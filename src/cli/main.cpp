@@ -5,6 +5,7 @@
 
 #include "cli/lint.hpp"
 #include "cli/sim.hpp"
+#include "cli/ue.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"imsflow: speak, load and read the VoLTE/IMS SIP session ladder"};
@@ -40,6 +41,21 @@ int main(int argc, char** argv) {
                   "Exit status: 0 when the outcome is the scenario's (established, or the failure it provokes), "
                   "1 otherwise, 2 usage error.");
 
+  imsflow::cli::UeOptions ue;
+  CLI::App* ue_cmd = app.add_subcommand("ue", "A UE on real sockets; --answer: answer every INVITE with a ladder");
+  ue_cmd->add_option("--listen", ue.listen, "ADDRESS:PORT to listen on, UDP and TCP (port 0: any free one)")
+      ->capture_default_str();
+  ue_cmd->add_flag("--answer", ue.answer, "Answer every incoming INVITE (a terminating UE)");
+  ue_cmd->add_option("--profile", ue.profile, "100rel, preconditions or plain")->capture_default_str();
+  ue_cmd->add_option("--transport", ue.transport, "udp or tcp, for the Contact it gives")->capture_default_str();
+  ue_cmd->add_option("--respond", ue.respond, "Reject every call with this status (486, 488, 503 …)");
+  ue_cmd->add_option("--duration", ue.duration_s, "Stop by itself after this many seconds");
+  ue_cmd->add_flag("--json", ue.json, "Print the final summary as JSON");
+  ue_cmd->footer("Examples:\n"
+                 "  imsflow ue --listen 127.0.0.1:5070 --answer\n"
+                 "  sipp -sf tests/interop/sipp/uac_100rel.xml 127.0.0.1:5070 -m 100\n"
+                 "Ctrl-C stops it and prints the calls seen, including those still up.");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -48,5 +64,6 @@ int main(int argc, char** argv) {
   }
   if (lint_cmd->parsed()) return imsflow::cli::run_lint(lint, std::cout, std::cerr);
   if (sim_cmd->parsed()) return imsflow::cli::run_sim(sim, std::cout, std::cerr);
+  if (ue_cmd->parsed()) return imsflow::cli::run_ue(ue, std::cout, std::cerr);
   return 2;
 }

@@ -1,0 +1,135 @@
+// `imsflow ue --answer` as a real process on 127.0.0.1: calls placed by an
+// in-process user agent are answered, and SIGTERM prints the summary,
+// calls still up included.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <regex>
+#include <thread>
+#include <string>
+
+#include "dialog/user_agent.hpp"
+#include "load/call_behaviour.hpp"
+#include "net/event_loop.hpp"
+
+namespace imsflow::cli {
+namespace {
+
+using namespace std::chrono_literals;
+
+// The imsflow binary as a child, its standard output read through a pipe.
+class Child {
+ public:
+  explicit Child(std::vector<std::string> args) {
+    int fds[2];
+    if (::pipe(fds) != 0) return;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(fds[1], STDOUT_FILENO);
+      ::dup2(fds[1], STDERR_FILENO);
+      ::close(fds[0]);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+    ::close(fds[1]);
+    fd_ = fds[0];
+    ::fcntl(fd_, F_SETFL, O_NONBLOCK);
+  }
+  ~Child() {
+    if (pid_ > 0 && !done_) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    if (fd_ >= 0) ::close(fd_);
+  }
+  // Reads what is available now.
+  const std::string& output() {
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd_, buf, sizeof buf)) > 0) out_.append(buf, static_cast<std::size_t>(n));
+    return out_;
+  }
+  int stop(int signal) {
+    ::kill(pid_, signal);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    done_ = true;
+    ::fcntl(fd_, F_SETFL, 0);
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd_, buf, sizeof buf)) > 0) out_.append(buf, static_cast<std::size_t>(n));
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int fd_ = -1;
+  bool done_ = false;
+  std::string out_;
+};
+
+struct Tally : dialog::SessionObserver {
+  int confirmed = 0, ended = 0;
+  void on_session_event(const dialog::SessionEvent& e) override {
+    if (e.kind == dialog::SessionEventKind::Confirmed) ++confirmed;
+    if (e.kind == dialog::SessionEventKind::Ended) ++ended;
+  }
+};
+
+std::uint16_t wait_for_port(Child& child) {
+  const std::regex re(R"(answering on 127\.0\.0\.1:(\d+))");
+  for (int i = 0; i < 200; ++i) {
+    std::smatch m;
+    const std::string out = child.output();
+    if (std::regex_search(out, m, re)) return static_cast<std::uint16_t>(std::stoi(m[1]));
+    std::this_thread::sleep_for(10ms);
+  }
+  return 0;
+}
+
+TEST(UeCommand, AnswersCallsAndReportsOnSigterm) {
+  Child ue({IMSFLOW_BINARY, "ue", "--listen", "127.0.0.1:0", "--answer"});
+  const std::uint16_t port = wait_for_port(ue);
+  ASSERT_NE(port, 0) << ue.output();
+
+  net::EventLoop loop;
+  auto local = loop.bind(sip::Endpoint{sip::Transport::Udp, sip::IpAddress::loopback_v4(), 0});
+  ASSERT_TRUE(local);
+  dialog::UserAgentConfig config;
+  config.local = *local;
+  Tally tally;
+  dialog::UserAgent caller{config, tally};
+  ASSERT_TRUE(loop.attach(caller, *local));
+  dialog::CallRequest r;
+  r.target = "sip:ue@127.0.0.1:" + std::to_string(port);
+  r.next_hop = sip::Endpoint{sip::Transport::Udp, sip::IpAddress::loopback_v4(), port};
+  r.sdp_offer = load::offer_for(load::Profile::Reliable100rel, {});
+  std::vector<dialog::SessionId> calls;
+  for (int i = 0; i < 20; ++i) calls.push_back(caller.call(r, Clock::now()));
+  loop.run_until([&] { return tally.confirmed == 20; }, 5s);
+  ASSERT_EQ(tally.confirmed, 20);
+  for (int i = 0; i < 17; ++i) caller.hang_up(calls[i], Clock::now());
+  loop.run_until([&] { return tally.ended == 17; }, 5s);
+  ASSERT_EQ(tally.ended, 17);
+
+  EXPECT_EQ(ue.stop(SIGTERM), 0);
+  const std::string out = ue.output();
+  EXPECT_NE(out.find("stopped (signal)"), std::string::npos) << out;
+  EXPECT_NE(out.find("20 incoming, 20 answered, 20 confirmed, 17 ended, 3 still up at shutdown"), std::string::npos)
+      << out;
+}
+
+TEST(UeCommand, RefusesBadArguments) {
+  Child bad({IMSFLOW_BINARY, "ue", "--listen", "nowhere", "--answer"});
+  EXPECT_EQ(bad.stop(0), 2);
+  EXPECT_NE(bad.output().find("--listen wants ADDRESS:PORT"), std::string::npos) << bad.output();
+}
+
+}  // namespace
+}  // namespace imsflow::cli
