@@ -58,7 +58,8 @@ bool is_fqdn(std::string_view s) {
 class Parser {
  public:
   explicit Parser(std::string_view body) : body_(body) {}
-  Result<Session, SdpError> run();
+  /// Fills `s`, a fresh Session, in place.
+  std::optional<SdpError> run(Session& s);
 
  private:
   SdpError error(std::size_t at, const char* expected) const { return SdpError{u32(at), line_no_, expected}; }
@@ -130,8 +131,7 @@ std::optional<SdpError> Parser::media_line(std::string_view v, std::size_t at, M
   return std::nullopt;
 }
 
-Result<Session, SdpError> Parser::run() {
-  Session s;
+std::optional<SdpError> Parser::run(Session& s) {
   s.raw = body_;
   std::size_t pos = 0;
   char expect_next = 'v';  // the type the grammar wants next at session level
@@ -154,27 +154,27 @@ Result<Session, SdpError> Parser::run() {
     if (line.empty()) {
       // Empty lines at the very end are harmless; one in the middle is not.
       if (body_.find_first_not_of("\r\n", at) == std::string_view::npos) break;
-      return Unexpected{error(at, "a '<type>=<value>' line, not an empty line")};
+      return error(at, "a '<type>=<value>' line, not an empty line");
     }
     if (line.size() < 2 || line[1] != '=' || !ascii::is_alpha(line[0]))
-      return Unexpected{error(at, "a '<type>=<value>' line")};
+      return error(at, "a '<type>=<value>' line");
     const char type = line[0];
     const std::string_view v = line.substr(2);
     const std::size_t vat = at + 2;
     if (line_no_ == 1) {
-      if (type != 'v') return Unexpected{error(at, "'v=0' as the first line")};
+      if (type != 'v') return error(at, "'v=0' as the first line");
       auto ver = ascii::parse_uint(v, 0xFFFFFFFFull);
-      if (!ver || *ver != 0) return Unexpected{error(vat, "protocol version 0")};
+      if (!ver || *ver != 0) return error(vat, "protocol version 0");
       expect_next = 'o';
       continue;
     }
     // RFC 4566 §5: v=, o= and s= open every description, in that order.
-    if (expect_next == 'o' && type != 'o') return Unexpected{error(at, "an o= line right after v=")};
-    if (expect_next == 's' && type != 's') return Unexpected{error(at, "an s= line right after o=")};
+    if (expect_next == 'o' && type != 'o') return error(at, "an o= line right after v=");
+    if (expect_next == 's' && type != 's') return error(at, "an s= line right after o=");
     if (type == 'm') {
-      if (!seen_timing) return Unexpected{error(at, "a t= line before the first m= line")};
-      Media& m = s.media.push_back(Media{});
-      if (auto e = media_line(v, vat, m)) return Unexpected{*e};
+      if (!seen_timing) return error(at, "a t= line before the first m= line");
+      Media& m = s.media.emplace_back();
+      if (auto e = media_line(v, vat, m)) return *e;
       media_starts.push_back(MediaStart{u32(at), line_no_});
       media = &m;
       continue;
@@ -184,13 +184,13 @@ Result<Session, SdpError> Parser::run() {
         case 'i': case 'k': break;
         case 'c': {
           Connection c;
-          if (auto e = connection(v, vat, c)) return Unexpected{*e};
+          if (auto e = connection(v, vat, c)) return *e;
           media->connection = c;
           break;
         }
         case 'b': {
           Bandwidth b;
-          if (auto e = bandwidth(v, vat, b)) return Unexpected{*e};
+          if (auto e = bandwidth(v, vat, b)) return *e;
           media->bandwidths.push_back(b);
           break;
         }
@@ -198,18 +198,18 @@ Result<Session, SdpError> Parser::run() {
           const std::size_t colon = v.find(':');
           Attribute a{v.substr(0, colon), colon == std::string_view::npos ? std::string_view() : v.substr(colon + 1),
                       colon != std::string_view::npos};
-          if (a.name.empty()) return Unexpected{error(vat, "an attribute name after 'a='")};
+          if (a.name.empty()) return error(vat, "an attribute name after 'a='");
           media->attributes.push_back(a);
           break;
         }
         default:
-          return Unexpected{error(at, "a media-level line (i=, c=, b=, k=, a=) or the next m=")};
+          return error(at, "a media-level line (i=, c=, b=, k=, a=) or the next m=");
       }
       continue;
     }
     switch (type) {
       case 'o': {
-        if (expect_next != 'o') return Unexpected{error(at, "exactly one o= line, second")};
+        if (expect_next != 'o') return error(at, "exactly one o= line, second");
         std::string_view rest = v;
         Origin& o = s.origin;
         o.username = next_field(rest);
@@ -219,43 +219,43 @@ Result<Session, SdpError> Parser::run() {
         o.addr_type = next_field(rest);
         o.address = next_field(rest);
         if (o.address.empty() || !rest.empty())
-          return Unexpected{error(vat, "o=<username> <sess-id> <sess-version> <nettype> <addrtype> <address>")};
+          return error(vat, "o=<username> <sess-id> <sess-version> <nettype> <addrtype> <address>");
         if (!ascii::all_of(o.session_id, ascii::kDigit) || !ascii::all_of(o.session_version, ascii::kDigit))
-          return Unexpected{error(vat, "numeric sess-id and sess-version in o=")};
+          return error(vat, "numeric sess-id and sess-version in o=");
         seen_origin = true;
         expect_next = 's';
         break;
       }
       case 's':
-        if (expect_next != 's') return Unexpected{error(at, "the s= line right after o=")};
+        if (expect_next != 's') return error(at, "the s= line right after o=");
         // RFC 4566 wants at least one character; RFC 5118 §4.8 sends "s=" and must be accepted.
         s.session_name = v;
         seen_name = true;
         expect_next = 0;
         break;
       case 'i': case 'u': case 'e': case 'p': case 'z': case 'k': case 'r':
-        if (!seen_name) return Unexpected{error(at, "o= and s= before this line")};
+        if (!seen_name) return error(at, "o= and s= before this line");
         break;
       case 'c': {
-        if (!seen_name) return Unexpected{error(at, "o= and s= before c=")};
+        if (!seen_name) return error(at, "o= and s= before c=");
         Connection c;
-        if (auto e = connection(v, vat, c)) return Unexpected{*e};
+        if (auto e = connection(v, vat, c)) return *e;
         s.connection = c;
         break;
       }
       case 'b': {
         Bandwidth b;
-        if (auto e = bandwidth(v, vat, b)) return Unexpected{*e};
+        if (auto e = bandwidth(v, vat, b)) return *e;
         s.bandwidths.push_back(b);
         break;
       }
       case 't': {
-        if (!seen_name) return Unexpected{error(at, "o= and s= before t=")};
+        if (!seen_name) return error(at, "o= and s= before t=");
         std::string_view rest = v;
         std::string_view start = next_field(rest);
         std::string_view stop = next_field(rest);
         if (!ascii::parse_uint(start, ~0ull) || !ascii::parse_uint(stop, ~0ull) || !rest.empty())
-          return Unexpected{error(vat, "t=<start-time> <stop-time>")};
+          return error(vat, "t=<start-time> <stop-time>");
         if (!seen_timing) s.timing = v;
         seen_timing = true;
         break;
@@ -264,27 +264,27 @@ Result<Session, SdpError> Parser::run() {
         const std::size_t colon = v.find(':');
         Attribute a{v.substr(0, colon), colon == std::string_view::npos ? std::string_view() : v.substr(colon + 1),
                     colon != std::string_view::npos};
-        if (a.name.empty()) return Unexpected{error(vat, "an attribute name after 'a='")};
+        if (a.name.empty()) return error(vat, "an attribute name after 'a='");
         s.attributes.push_back(a);
         break;
       }
       case 'v':
-        return Unexpected{error(at, "one v= line, as the first line only")};
+        return error(at, "one v= line, as the first line only");
       default:
-        return Unexpected{error(at, "a known SDP line type (v o s i u e p c b t r z k a m)")};
+        return error(at, "a known SDP line type (v o s i u e p c b t r z k a m)");
     }
   }
-  if (expect_next == 'v') return Unexpected{SdpError{0, 1, "'v=0' (the body is empty)"}};
-  if (!seen_origin) return Unexpected{error(body_.size(), "an o= line")};
-  if (!seen_name) return Unexpected{error(body_.size(), "an s= line")};
-  if (!seen_timing) return Unexpected{error(body_.size(), "a t= line")};
+  if (expect_next == 'v') return SdpError{0, 1, "'v=0' (the body is empty)"};
+  if (!seen_origin) return error(body_.size(), "an o= line");
+  if (!seen_name) return error(body_.size(), "an s= line");
+  if (!seen_timing) return error(body_.size(), "a t= line");
   // RFC 4566 §5.7: a c= line at session level, or one in every media section.
   for (std::size_t i = 0; i < s.media.size(); ++i) {
     if (!s.connection && !s.media[i].connection)
-      return Unexpected{SdpError{media_starts[i].offset, media_starts[i].line,
-                                 "a c= line in this m= section (there is none at session level)"}};
+      return SdpError{media_starts[i].offset, media_starts[i].line,
+                      "a c= line in this m= section (there is none at session level)"};
   }
-  return s;
+  return std::nullopt;
 }
 
 }  // namespace
@@ -401,7 +401,12 @@ const Connection* Session::connection_for(std::size_t i) const {
   return connection ? &*connection : nullptr;
 }
 
-Result<Session, SdpError> parse(std::string_view body) { return Parser(body).run(); }
+Result<Session, SdpError> parse(std::string_view body) {
+  // The Session (about 3 KB) is built where the caller receives it: no move.
+  Result<Session, SdpError> out(std::in_place);
+  if (auto e = Parser(body).run(*out)) out = Unexpected{*e};
+  return out;
+}
 
 // --- writer ----------------------------------------------------------------
 

@@ -83,40 +83,61 @@ inline bool is_gen_value_char(char c) { return kGenValueChars[static_cast<unsign
 /// or values are errors.
 template <class OnParam>
 std::optional<SyntaxError> parse_header_params(Scanner& s, Params& out, OnParam&& on_param) {
-  std::size_t start = s.pos();
-  std::size_t end = start;
+  // Written on raw pointers (the scanner's position is written back before
+  // each error and each on_param call, which may read it), because this runs
+  // for every parameter of every header.
+  const char* const base = s.text().data();
+  const char* const end = base + s.text().size();
+  auto skip_lws = [end](const char* q) {
+    while (q < end && ascii::is_lws(*q)) ++q;
+    return q;
+  };
+  const char* p = base + s.pos();
+  const char* start = p;
+  const char* last = p;
   bool any = false;
   while (true) {
-    const std::size_t before = s.pos();
-    s.skip_lws();
-    if (!s.consume(';')) {
-      s.set_pos(before);
-      break;
-    }
+    const char* q = skip_lws(p);
+    if (q == end || *q != ';') break;  // the position stays before the LWS
     if (!any) {
-      start = s.pos() - 1;
+      start = q;
       any = true;
     }
-    s.skip_lws();
-    const std::string_view name = s.token();
-    if (name.empty()) return s.error("a parameter name after ';'");
-    end = s.pos();
-    std::string_view value;
-    if (s.consume_separator('=')) {
-      const std::size_t v = s.pos();
-      if (s.peek() == '"') {
-        auto q = s.quoted_string();
-        if (!q) return q.error();
-      } else {
-        while (!s.at_end() && internal::is_gen_value_char(s.peek())) s.advance();
-        if (s.pos() == v) return s.error("a parameter value after '='");
-      }
-      value = s.slice(v);
-      end = s.pos();
+    q = skip_lws(q + 1);
+    const char* const name = q;
+    while (q < end && ascii::is_token(*q)) ++q;
+    if (q == name) {
+      s.set_pos(static_cast<std::size_t>(q - base));
+      return s.error("a parameter name after ';'");
     }
-    on_param(name, value);
+    const std::string_view param_name(name, static_cast<std::size_t>(q - name));
+    last = q;
+    std::string_view value;
+    if (const char* r = skip_lws(q); r < end && *r == '=') {
+      r = skip_lws(r + 1);
+      const char* const v = r;
+      if (r < end && *r == '"') {
+        s.set_pos(static_cast<std::size_t>(r - base));
+        auto quoted = s.quoted_string();
+        if (!quoted) return quoted.error();
+        r = base + s.pos();
+      } else {
+        while (r < end && internal::is_gen_value_char(*r)) ++r;
+        if (r == v) {
+          s.set_pos(static_cast<std::size_t>(r - base));
+          return s.error("a parameter value after '='");
+        }
+      }
+      value = std::string_view(v, static_cast<std::size_t>(r - v));
+      last = r;
+      q = r;
+    }
+    s.set_pos(static_cast<std::size_t>(q - base));
+    on_param(param_name, value);
+    p = q;
   }
-  out = any ? Params(s.text().substr(start, end - start)) : Params();
+  s.set_pos(static_cast<std::size_t>(p - base));
+  out = any ? Params(std::string_view(start, static_cast<std::size_t>(last - start))) : Params();
   return std::nullopt;
 }
 

@@ -392,22 +392,26 @@ Result<std::size_t, ParseError> MessageParser::run() {
     // The name stops at the latest at the line end: CR and LF are not tokens.
     std::size_t i = field_start;
     while (ascii::is_token(in_[i])) ++i;
-    HeaderField f;
-    f.name = in_.substr(field_start, i - field_start);
-    f.offset = u32(field_start - base_);
-    f.length = u32(lf + 1 - field_start);
-    if (f.name.empty())
+    const std::string_view name = in_.substr(field_start, i - field_start);
+    if (name.empty())
       return Fail{error(ParseErrorCode::HeaderName, field_start, "a header name (token characters) at the start of the line")};
     while (i < content_end && ascii::is_lws(in_[i])) ++i;
     if (i >= content_end || in_[i] != ':') {
       ParseError e = error(ParseErrorCode::HeaderName, i, "':' after the header name");
-      e.header_name = f.name;
+      e.header_name = name;
       return Fail{e};
     }
-    f.value = ascii::trim_lws(in_.substr(i + 1, content_end - i - 1));
-    f.id = header_id_from_name(f.name);
     if (msg_.fields_.size() >= limits_.max_headers)
       return Fail{error(ParseErrorCode::TooManyHeaders, field_start, "no more header fields than the limit")};
+    // Written once, in its table slot (a copy of a field built on the stack
+    // cost more than the rest of this loop). An error below leaves the
+    // Message unspecified anyway.
+    HeaderField& f = msg_.fields_.emplace_back();
+    f.name = name;
+    f.offset = u32(field_start - base_);
+    f.length = u32(lf + 1 - field_start);
+    f.value = ascii::trim_lws(in_.substr(i + 1, content_end - i - 1));
+    f.id = header_id_from_name(f.name);
     if (f.id != HeaderId::Other) {
       const auto bit = static_cast<std::size_t>(f.id);
       if (header_info(f.id).single && seen_.test(bit))
@@ -426,7 +430,6 @@ Result<std::size_t, ParseError> MessageParser::run() {
     } else if (auto e = check_text(f.value)) {
       return Fail{header_error(ParseErrorCode::HeaderValue, f, base_ + (f.value.data() - msg_.bytes_.data()) + e->offset, e->expected)};
     }
-    msg_.fields_.push_back(f);
     pos = lf + 1;
   }
 

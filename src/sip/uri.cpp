@@ -298,7 +298,8 @@ const char* parse_sip_uri_fast(const char* p, const char* end, Uri& uri) {
   if (h == host || *host == '.' || *host == '-') return nullptr;
   uri.host = std::string_view(host, static_cast<std::size_t>(h - host));
   uri.host_kind = HostKind::Name;
-  if (ascii::is_digit(*host) && ascii::all_of(uri.host, ascii::kIpv4) && valid_ipv4(uri.host))
+  // valid_ipv4 itself refuses anything but digits and dots.
+  if (ascii::is_digit(*host) && valid_ipv4(uri.host))
     uri.host_kind = HostKind::IPv4;
   p = h;
   if (p < end && *p == ':') {

@@ -110,6 +110,15 @@ constexpr std::string_view trim_lws(std::string_view s) {
 constexpr std::optional<std::uint64_t> parse_uint(std::string_view s, std::uint64_t max) {
   if (s.empty()) return std::nullopt;
   std::uint64_t v = 0;
+  if (s.size() <= 19) {
+    // 19 digits cannot overflow 64 bits: accumulate, then compare once.
+    for (char c : s) {
+      if (!is_digit(c)) return std::nullopt;
+      v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    if (v > max) return std::nullopt;
+    return v;
+  }
   for (char c : s) {
     if (!is_digit(c)) return std::nullopt;
     std::uint64_t d = static_cast<std::uint64_t>(c - '0');

@@ -51,7 +51,7 @@ class LineFinder {
 
   /// The first LF at or after `from` (which must lie in [begin, end]), or
   /// `end` when there is none.
-  const char* next(const char* from) {
+  [[gnu::always_inline]] const char* next(const char* from) {
     if (from < block_ || from - block_ >= 64) load(from);
     while (true) {
       const auto off = static_cast<unsigned>(from - block_);

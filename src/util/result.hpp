@@ -23,6 +23,17 @@ class [[nodiscard]] Result {
   Result(T&& value) : state_(std::in_place_index<0>, std::move(value)) {}
   template <class G>
   Result(Unexpected<G> failure) : state_(std::in_place_index<1>, std::move(failure.error)) {}
+  /// Constructs the value in place, so a large T is built where it will stay
+  /// (return the Result by name and it is not moved either).
+  template <class... Args>
+  explicit Result(std::in_place_t, Args&&... args) : state_(std::in_place_index<0>, std::forward<Args>(args)...) {}
+
+  /// Replaces the value (or error) by an error.
+  template <class G>
+  Result& operator=(Unexpected<G> failure) {
+    state_.template emplace<1>(std::move(failure.error));
+    return *this;
+  }
 
   bool has_value() const noexcept { return state_.index() == 0; }
   explicit operator bool() const noexcept { return has_value(); }

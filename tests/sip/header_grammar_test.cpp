@@ -1,6 +1,9 @@
 // One test group per header grammar, with the failures each must report.
 #include <gtest/gtest.h>
 
+#include <random>
+#include <string>
+
 #include "sip/header_values.hpp"
 #include "sip/parser.hpp"
 
@@ -263,6 +266,52 @@ TEST(HeaderNames, LongCompactAndAnyCase) {
   for (int i = 1; i < static_cast<int>(HeaderId::kCount); ++i) {
     const auto id = static_cast<HeaderId>(i);
     EXPECT_EQ(header_id_from_name(canonical_name(id)), id) << canonical_name(id);
+  }
+}
+
+// The word-at-a-time name compare must give what a byte-by-byte compare of
+// the lower-cased name gives, for every length (1-, 2-, 4- and 8-byte words,
+// overlapping tails) and for a change at any position.
+TEST(HeaderNames, WordCompareMatchesAByteCompareAtEveryPosition) {
+  // Byte by byte, as the lookup always did: (c | 0x20) against the lower-case name.
+  auto reference = [](std::string_view name) {
+    for (int i = 1; i < static_cast<int>(HeaderId::kCount) && name.size() > 1; ++i) {
+      const auto id = static_cast<HeaderId>(i);
+      const std::string_view canonical = canonical_name(id);
+      if (canonical.size() != name.size() || ascii::to_lower(name[0]) != ascii::to_lower(canonical[0])) continue;
+      bool same = true;
+      for (std::size_t k = 0; k < name.size(); ++k) same &= static_cast<char>(name[k] | 0x20) == ascii::to_lower(canonical[k]);
+      if (same) return id;
+    }
+    if (name.size() == 1) {
+      for (int i = 1; i < static_cast<int>(HeaderId::kCount); ++i) {
+        const auto id = static_cast<HeaderId>(i);
+        if (header_info(id).compact == ascii::to_lower(name[0])) return id;
+      }
+    }
+    return HeaderId::Other;
+  };
+  std::mt19937 rng(3);
+  const std::string_view token_chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`'~";
+  for (int i = 1; i < static_cast<int>(HeaderId::kCount); ++i) {
+    const std::string canonical(canonical_name(static_cast<HeaderId>(i)));
+    for (int round = 0; round < 40; ++round) {
+      std::string name = canonical;
+      for (char& c : name) {
+        if (rng() % 2) c = static_cast<char>(ascii::is_alpha(c) ? (c ^ 0x20) : c);
+      }
+      ASSERT_EQ(header_id_from_name(name), reference(name)) << name;
+      // One byte changed, anywhere: the first or last byte of a word included.
+      std::string changed = name;
+      changed[rng() % changed.size()] = token_chars[rng() % token_chars.size()];
+      ASSERT_EQ(header_id_from_name(changed), reference(changed)) << changed;
+      // Non-token bytes (never in a parsed name) compare as the byte loop did.
+      std::string odd = name;
+      for (char& c : odd) {
+        if (c == '-') c = '\r';
+      }
+      ASSERT_EQ(header_id_from_name(odd), reference(odd)) << odd;
+    }
   }
 }
 

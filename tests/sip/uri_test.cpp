@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <string>
+#include <vector>
+
 namespace imsflow::sip {
 namespace {
 
@@ -138,6 +142,116 @@ TEST(Uri, IpAddressHelper) {
   EXPECT_TRUE(is_ip_address("[2001:db8::9:255]"));
   EXPECT_FALSE(is_ip_address("host.example.com"));
   EXPECT_FALSE(is_ip_address("300.1.1.1"));
+}
+
+}  // namespace
+}  // namespace imsflow::sip
+
+// --- the one-pass fast path against the general parser ----------------------
+
+namespace imsflow::sip {
+namespace {
+
+std::string describe(const Uri& u) {
+  auto v = [](std::string_view s) { return s.data() ? "[" + std::string(s) + "]" : std::string("<null>"); };
+  return v(u.raw) + v(u.scheme) + std::to_string(static_cast<int>(u.kind)) + v(u.user) + v(u.password) + v(u.host) +
+         std::to_string(static_cast<int>(u.host_kind)) + ":" + std::to_string(u.port) + (u.has_port ? "p" : "-") +
+         v(u.params.raw()) + v(u.headers) + v(u.opaque);
+}
+
+// Whenever the fast path consumes the whole text, the general parser must
+// accept it with the same fields; both parse_uri forms agree on everything.
+void check_same(const std::string& text) {
+  Uri fast;
+  const char* end = text.data() + text.size();
+  const char* stop = internal::parse_uri_prefix(text.data(), end, fast);
+  Uri general;
+  auto e = internal::parse_uri_general(text, general);
+  if (stop == end) {
+    ASSERT_FALSE(e) << text << ": " << e->expected;
+    ASSERT_EQ(describe(fast), describe(general)) << text;
+  }
+  auto pub = parse_uri(text);
+  ASSERT_EQ(pub.has_value(), !e) << text;
+  if (pub) {
+    ASSERT_EQ(describe(*pub), describe(general)) << text;
+  } else {
+    ASSERT_EQ(pub.error().offset, e->offset) << text;
+    ASSERT_STREQ(pub.error().expected, e->expected) << text;
+  }
+}
+
+TEST(UriFastPath, AgreesWithTheGeneralParser) {
+  const std::vector<std::string> samples = {
+      "sip:+15551230002@ims.mnc001.mcc001.3gppnetwork.org;user=phone",
+      "sip:127.0.0.1:5060;lr",
+      "sips:alice:secret@Example.COM:5061;transport=tcp;lr?Subject=hi&Priority=urgent",
+      "tel:+15551230002",
+      "tel:+1-555-123;phone-context=example.com",
+      "urn:urn-7:3gpp-service.ims.icsi.mmtel",
+      "sip:%61lice@host",
+      "sip:host;a=%41;b",
+      "sip:a@b@c",
+      "sip:user:@host",
+      "sip:@host",
+      "sip:host:",
+      "sip:host:65535",
+      "sip:host:65536",
+      "sip:host:0000005060",
+      "sip:[2001:db8::1]:5060",
+      "sip:1.2.3.4",
+      "sip:1.2.3.256",
+      "sip:1.2.3",
+      "sip:-host",
+      "sip:.host",
+      "sip:host;;x",
+      "sip:host;x=",
+      "sip:host;a=b=c",
+      "sip:host?",
+      "sip:host?a=b&c=%4",
+      "sip:host;p=a@b",
+      "sip:a:b:c@h",
+      "sip:a:1:2@h",
+      "SIP:Host",
+      "SiPs:Host",
+      "tel:12?x",
+      "tel:1;a=b?c",
+      "x:",
+      "1sip:host",
+      "sip",
+      "sip:host_name.example",
+      "sip:u%4@host",
+      "sip:host,x",
+  };
+  for (const std::string& s : samples) check_same(s);
+  // Random edits of the samples.
+  std::mt19937 rng(5);
+  const std::string_view alphabet = "@:;=?&%[]<>.-_+,/ 09afAFsipSIPtel\"\\";
+  for (int round = 0; round < 20000; ++round) {
+    std::string t = samples[rng() % samples.size()];
+    for (int k = 1 + static_cast<int>(rng() % 3); k > 0 && !t.empty(); --k) {
+      const std::size_t at = rng() % t.size();
+      switch (rng() % 3) {
+        case 0: t[at] = alphabet[rng() % alphabet.size()]; break;
+        case 1: t.insert(t.begin() + static_cast<std::ptrdiff_t>(at), alphabet[rng() % alphabet.size()]); break;
+        default: t.erase(at, 1); break;
+      }
+    }
+    check_same(t);
+  }
+}
+
+TEST(UriFastPath, StopsAtTheFirstByteThatCannotContinueTheUri) {
+  const std::string text = "sip:bob@example.com;lr>;tag=1";
+  Uri u;
+  const char* stop = internal::parse_uri_prefix(text.data(), text.data() + text.size(), u);
+  ASSERT_NE(stop, nullptr);
+  EXPECT_EQ(*stop, '>');
+  EXPECT_EQ(u.raw, "sip:bob@example.com;lr");
+  EXPECT_EQ(u.params.raw(), ";lr");
+  Uri v;
+  const std::string bad = "sip:b%4xob@example.com>";  // a cut escape: the general parser reports it
+  EXPECT_EQ(internal::parse_uri_prefix(bad.data(), bad.data() + bad.size(), v), nullptr);
 }
 
 }  // namespace

@@ -2,6 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
+#include <string>
+
+#include "util/byte_scan.hpp"
+
 namespace imsflow::ascii {
 namespace {
 
@@ -20,6 +26,39 @@ TEST(Ascii, CaseInsensitiveCompare) {
   EXPECT_TRUE(iequals("Content-Length", "content-LENGTH"));
   EXPECT_FALSE(iequals("Via", "Vias"));
   EXPECT_FALSE(iequals("a", "b"));
+}
+
+// The short form (up to 19 digits, one compare at the end) against the
+// per-digit check for every maximum a caller uses and numbers around it.
+TEST(Ascii, ParseUintShortFormAgreesWithADigitByDigitCheck) {
+  auto reference = [](std::string_view s, std::uint64_t max) -> std::optional<std::uint64_t> {
+    if (s.empty()) return std::nullopt;
+    std::uint64_t v = 0;
+    for (char c : s) {
+      if (c < '0' || c > '9') return std::nullopt;
+      const auto d = static_cast<std::uint64_t>(c - '0');
+      if (d > max || v > (max - d) / 10) return std::nullopt;
+      v = v * 10 + d;
+    }
+    return v;
+  };
+  std::mt19937_64 rng(9);
+  for (std::uint64_t max : {0ull, 1ull, 9ull, 127ull, 255ull, 999ull, 65535ull, 0xFFFFFFFFull, ~0ull}) {
+    for (int round = 0; round < 3000; ++round) {
+      std::string s;
+      if (round % 3 == 0) {
+        s = std::to_string(max + static_cast<std::uint64_t>(round % 5) - 2);  // around the maximum
+      } else {
+        const std::size_t n = rng() % 23;
+        for (std::size_t k = 0; k < n; ++k) s.push_back(rng() % 20 == 0 ? 'x' : static_cast<char>('0' + rng() % 10));
+      }
+      if (round % 7 == 0) s.insert(0, rng() % 4, '0');
+      ASSERT_EQ(parse_uint(s, max), reference(s, max)) << s << " max " << max;
+    }
+  }
+  EXPECT_EQ(parse_uint("18446744073709551615", ~0ull), ~0ull);
+  EXPECT_FALSE(parse_uint("18446744073709551616", ~0ull));
+  EXPECT_EQ(parse_uint("0000000000000000000000042", 255), 42u);
 }
 
 TEST(Ascii, ParseUintAcceptsLeadingZerosAndRejectsOverflow) {
@@ -63,3 +102,93 @@ TEST(Ascii, Utf8Validation) {
 
 }  // namespace
 }  // namespace imsflow::ascii
+
+// --- byte_scan.hpp: the SIMD searches against plain loops -------------------
+
+namespace imsflow::scan {
+namespace {
+
+std::string random_bytes(std::mt19937& rng, std::size_t n, std::string_view common) {
+  std::string s(n, '\0');
+  for (char& c : s) {
+    // Mostly bytes from `common` so that matches are frequent, some anything.
+    c = (rng() % 4 != 0) ? common[rng() % common.size()] : static_cast<char>(rng() % 256);
+  }
+  return s;
+}
+
+const char* reference_next_lf(const char* from, const char* end) {
+  while (from < end && *from != '\n') ++from;
+  return from;
+}
+
+TEST(ByteScan, LineFinderMatchesAPlainSearchOnRandomInput) {
+  std::mt19937 rng(7);
+  for (int round = 0; round < 3000; ++round) {
+    const std::string s = random_bytes(rng, rng() % 400, "ab:\r\n \t");
+    const char* begin = s.data();
+    const char* end = begin + s.size();
+    LineFinder lines(begin, end);
+    // Line by line, as the parser walks, with an occasional jump ahead.
+    const char* from = begin;
+    while (true) {
+      const char* expect = reference_next_lf(from, end);
+      ASSERT_EQ(lines.next(from), expect) << "round " << round << " at " << (from - begin);
+      if (expect == end) break;
+      from = expect + 1;
+      if (rng() % 8 == 0) from += std::min<std::size_t>(rng() % 100, static_cast<std::size_t>(end - from));
+    }
+  }
+}
+
+TEST(ByteScan, LineFinderFindsLfAtBlockEdgesAndAtTheEnd) {
+  for (std::size_t n : {0u, 1u, 63u, 64u, 65u, 127u, 128u, 129u, 200u}) {
+    for (std::size_t at = 0; at < n; ++at) {
+      std::string s(n, 'x');
+      s[at] = '\n';
+      LineFinder lines(s.data(), s.data() + n);
+      EXPECT_EQ(lines.next(s.data()), s.data() + at) << n << " " << at;
+      EXPECT_EQ(lines.next(s.data() + at + 1), s.data() + n) << n << " " << at;
+    }
+    std::string none(n, 'y');
+    LineFinder lines(none.data(), none.data() + n);
+    EXPECT_EQ(lines.next(none.data()), none.data() + n);
+  }
+}
+
+TEST(ByteScan, SkipPlainQdtextStopsWhereAPlainLoopStops) {
+  std::mt19937 rng(11);
+  auto reference = [](const char* p, const char* end) {
+    while (p < end) {
+      const auto u = static_cast<unsigned char>(*p);
+      if (u < 0x20 || u > 0x7E || u == '"' || u == '\\') return p;
+      ++p;
+    }
+    return end;
+  };
+  for (int round = 0; round < 5000; ++round) {
+    std::string s = random_bytes(rng, rng() % 100, "abcdefgh<>:;=% ~");
+    // Sometimes all plain, so the end is reached through the 16-byte steps.
+    if (round % 3 == 0) {
+      for (char& c : s) c = static_cast<char>(0x20 + rng() % 0x5F);
+      for (char& c : s) {
+        if (c == '"' || c == '\\') c = 'q';
+      }
+    }
+    const char* b = s.data();
+    const char* e = b + s.size();
+    for (std::size_t start = 0; start <= s.size(); start += 1 + rng() % 7)
+      ASSERT_EQ(skip_plain_qdtext(b + start, e), reference(b + start, e)) << round;
+  }
+  // Each boundary byte is reported.
+  for (int c : {0x1F, 0x7F, 0x80, 0xFF, int{'"'}, int{'\\'}, int{'\t'}, int{'\r'}, int{'\n'}, 0}) {
+    std::string s(40, 'a');
+    s[21] = static_cast<char>(c);
+    EXPECT_EQ(skip_plain_qdtext(s.data(), s.data() + s.size()), s.data() + 21) << c;
+  }
+  const std::string edge = std::string(1, ' ') + "~";
+  EXPECT_EQ(skip_plain_qdtext(edge.data(), edge.data() + edge.size()), edge.data() + edge.size());
+}
+
+}  // namespace
+}  // namespace imsflow::scan

@@ -39,3 +39,51 @@ TEST(SmallVector, CopiesAndMovesNonTrivialElements) {
 
 }  // namespace
 }  // namespace imsflow
+
+namespace imsflow {
+namespace {
+
+struct Wide {
+  int a = 7;
+  char pad[200];
+  int b;
+};
+
+TEST(SmallVector, EmplaceBackValueInitialisesInPlace) {
+  SmallVector<Wide, 2> v;
+  for (int i = 0; i < 5; ++i) {
+    Wide& w = v.emplace_back();
+    EXPECT_EQ(w.a, 7);
+    EXPECT_EQ(w.b, 0);
+    EXPECT_EQ(w.pad[199], 0);
+    w.b = i;
+  }
+  ASSERT_EQ(v.size(), 5u);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(v[i].b, i);
+  SmallVector<std::string, 1> s;
+  s.emplace_back(3, 'x');
+  s.emplace_back("yz");
+  EXPECT_EQ(s[0], "xxx");
+  EXPECT_EQ(s[1], "yz");
+}
+
+}  // namespace
+}  // namespace imsflow
+
+#include "util/result.hpp"
+
+namespace imsflow {
+namespace {
+
+TEST(Result, BuildsTheValueInPlaceAndTakesAnErrorLater) {
+  Result<SmallVector<int, 4>, int> r(std::in_place);
+  ASSERT_TRUE(r);
+  r->push_back(3);
+  EXPECT_EQ((*r)[0], 3);
+  r = Unexpected{42};
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), 42);
+}
+
+}  // namespace
+}  // namespace imsflow
