@@ -46,7 +46,52 @@ std::optional<sip::Endpoint> endpoint_of(std::string_view uri_text, sip::Transpo
 
 bool has_sdp(const sip::Message& m) { return !m.body().empty(); }
 
+OfferAnswer offer(SdpCarrier in, bool settled = true) {
+  return OfferAnswer{OfferAnswerPhase::LocalOffer, in, SdpCarrier::None, settled};
+}
+
+OfferAnswer offer_received(SdpCarrier in) {
+  return OfferAnswer{OfferAnswerPhase::RemoteOffer, in, SdpCarrier::None, true};
+}
+
+OfferAnswer completed(const OfferAnswer& before, SdpCarrier answer_in, bool settled = true) {
+  return OfferAnswer{OfferAnswerPhase::Complete, before.offer_in, answer_in, settled};
+}
+
+// The Min-SE value of a message ("90" or "90;param"), 0 when absent.
+std::uint32_t min_se_of(const sip::Message& m) {
+  const sip::HeaderField* f = m.find(sip::HeaderId::MinSE);
+  if (!f) return 0;
+  const auto v = ascii::parse_uint(ascii::trim_lws(f->value.substr(0, f->value.find(';'))), 0xFFFFFFFFull);
+  return v ? static_cast<std::uint32_t>(*v) : 0;
+}
+
 }  // namespace
+
+std::string_view to_string(OfferAnswerPhase p) {
+  switch (p) {
+    case OfferAnswerPhase::NoOffer: return "no offer";
+    case OfferAnswerPhase::LocalOffer: return "local offer";
+    case OfferAnswerPhase::RemoteOffer: return "remote offer";
+    case OfferAnswerPhase::Complete: return "complete";
+  }
+  return "?";
+}
+
+std::string_view to_string(SdpCarrier c) {
+  switch (c) {
+    case SdpCarrier::None: return "none";
+    case SdpCarrier::Invite: return "INVITE";
+    case SdpCarrier::ReliableProvisional: return "reliable 18x";
+    case SdpCarrier::Final2xx: return "2xx";
+    case SdpCarrier::Ack: return "ACK";
+    case SdpCarrier::Prack: return "PRACK";
+    case SdpCarrier::PrackResponse: return "200 (PRACK)";
+    case SdpCarrier::Update: return "UPDATE";
+    case SdpCarrier::UpdateResponse: return "200 (UPDATE)";
+  }
+  return "?";
+}
 
 std::string_view to_string(SessionState s) {
   switch (s) {
@@ -89,13 +134,17 @@ struct UserAgent::Dialog {
   std::uint32_t remote_cseq = 0;        // RFC 3261 §12.2.2: per dialog
   std::string ack;                      // UAC: the ACK for its 2xx, resent on retransmissions
   sip::Endpoint ack_destination;
+  OfferAnswer oa;                       // RFC 3264 state of this dialog
+  OfferAnswer oa_before_update;         // restored when our UPDATE offer fails
 };
 
 struct UserAgent::ReliableProvisional {
+  enum class Sdp : std::uint8_t { None, Offer, Answer };
   int status = 0;
   std::uint32_t rseq = 0;
   std::string bytes;
   bool has_body = false;
+  Sdp sdp = Sdp::None;  // what its body is to the offer/answer exchange
 };
 
 struct UserAgent::Session {
@@ -113,6 +162,11 @@ struct UserAgent::Session {
   std::vector<std::string> initial_route;
   std::string invite_branch;
   std::string invite_via;     // UAC: for CANCEL, which copies it
+  std::string invite_extra;   // UAC: the INVITE's headers but Session-Expires/Min-SE (kept for a 422 retry)
+  bool invite_offer = false;  // UAC: the INVITE carried an offer
+  std::uint32_t se_sent = 0;      // UAC: Session-Expires of the INVITE (0: none)
+  std::uint32_t min_se_sent = 0;  // UAC: Min-SE of the INVITE
+  std::uint8_t retries_422 = 0;
   txn::TransactionId invite_txn;
   std::vector<Dialog> dialogs;
   std::size_t confirmed = SIZE_MAX;  // index into dialogs of the kept one
@@ -240,6 +294,15 @@ UserAgent::Session* UserAgent::find_by_dialog(std::string_view call_id, std::str
   return index ? &sessions_[*index] : nullptr;
 }
 
+UserAgent::Session* UserAgent::find_by_origin(std::string_view call_id, std::string_view remote_tag) {
+  auto index = by_origin_.find(dialog_hash(call_id, remote_tag), [&](std::uint32_t i) {
+    const Session& s = sessions_[i];
+    return s.state != SessionState::Terminated && s.role == SessionRole::Uas && s.call_id == call_id &&
+           !s.dialogs.empty() && s.dialogs.front().remote_tag == remote_tag;
+  });
+  return index ? &sessions_[*index] : nullptr;
+}
+
 UserAgent::Dialog* UserAgent::dialog_for(Session& s, std::string_view remote_tag) {
   for (Dialog& d : s.dialogs) {
     if (d.remote_tag == remote_tag) return &d;
@@ -267,6 +330,20 @@ std::string_view UserAgent::call_id(SessionId id) const {
   return s ? std::string_view(s->call_id) : std::string_view();
 }
 
+std::optional<OfferAnswer> UserAgent::offer_answer(SessionId id, std::string_view remote_tag) const {
+  Session* s = const_cast<UserAgent*>(this)->find(id);
+  if (!s) return std::nullopt;
+  const Dialog* d = remote_tag.empty() ? const_cast<UserAgent*>(this)->current_dialog(*s)
+                                       : const_cast<UserAgent*>(this)->dialog_for(*s, remote_tag);
+  if (!d) return std::nullopt;
+  return d->oa;
+}
+
+std::uint64_t UserAgent::next_random() {
+  rng_ = rng_ * 6364136223846793005ull + 1442695040888963407ull;
+  return rng_ >> 33;
+}
+
 std::vector<std::string> UserAgent::dialogs(SessionId id) const {
   std::vector<std::string> tags;
   if (const Session* s = find(id)) {
@@ -286,6 +363,21 @@ void UserAgent::drop(std::string reason) {
 void UserAgent::release(Session& s) {
   const SessionId id{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation};
   by_dialog_.erase(dialog_hash(s.call_id, s.local_tag), id.index);
+  if (s.role == SessionRole::Uas && !s.dialogs.empty()) {
+    by_origin_.erase(dialog_hash(s.call_id, s.dialogs.front().remote_tag), id.index);
+    // RFC 3262 §3: a reliable provisional still unPRACKed when the final
+    // response went out stays answerable: its PRACK (perhaps already on the
+    // way) gets 200, not 481, while the INVITE server transaction lives.
+    if (s.unacked && !s.reinvite && layer_.state(s.invite_txn)) {
+      std::string key = s.call_id;
+      key.push_back('\n');
+      key.append(s.local_tag);
+      owners_.set(s.invite_txn, TxnOwner{{}, TxnPurpose::LingeringPrack, key});
+      lingering_[std::move(key)] =
+          LingeringProvisional{s.dialogs.front().remote_tag, s.unacked->rseq, s.invite_cseq};
+    }
+  }
+  s.unacked.reset();
   s.state = SessionState::Terminated;
   std::fill(std::begin(s.deadline), std::end(s.deadline), TimePoint::max());
   // Keep the slot's text short-lived: a load run recycles millions of sessions.
@@ -554,38 +646,67 @@ SessionId UserAgent::call(const CallRequest& request, TimePoint now) {
   s.request_uri = request.target;
   s.next_hop = request.next_hop;
   s.initial_route = request.route;
-  s.local_cseq = s.invite_cseq = 1;
-  s.invite_branch = layer_.new_branch();
+  s.local_cseq = 0;
   s.times.invite = now;
   by_dialog_.insert(dialog_hash(s.call_id, s.local_tag), id.index);
 
-  Dialog pseudo;  // the INVITE's own route: a preloaded set, no remote target yet
-  pseudo.route_set = request.route;
   std::string extra = "Contact: " + contact_value() + "\r\nAllow: " + config_.allow + "\r\n";
-  std::string supported;
-  for (const std::string& tag : config_.supported) {
-    if (!supported.empty()) supported += ", ";
-    supported += tag;
-  }
-  if (!supported.empty()) extra += "Supported: " + supported + "\r\n";
+  if (!supported_.empty()) extra += "Supported: " + supported_ + "\r\n";
   if (config_.require_100rel) extra += "Require: 100rel\r\n";
-  if (config_.session_expires != 0) {
-    extra += "Session-Expires: " + std::to_string(config_.session_expires) + "\r\n";
-    extra += "Min-SE: " + std::to_string(config_.min_se) + "\r\n";
-  }
   for (const auto& [name, value] : request.headers) extra += name + ": " + value + "\r\n";
   if (!config_.user_agent.empty()) extra += "User-Agent: " + config_.user_agent + "\r\n";
-  std::string bytes = build_request(s, pseudo, "INVITE", s.invite_cseq, s.invite_branch, extra, request.sdp_offer);
-  s.invite_via = via_value(s.invite_branch, request.next_hop.transport);
-
-  txn::OutgoingRequest out{sip::Method::Invite, s.invite_branch, std::move(bytes), config_.local, request.next_hop};
-  out.source.transport = request.next_hop.transport;
-  s.invite_txn = layer_.send_request(std::move(out), now);
-  owners_.set(s.invite_txn, TxnOwner{id, TxnPurpose::Invite, {}});
+  s.invite_extra = std::move(extra);
+  if (config_.session_expires != 0) {
+    // RFC 4028 §7.1: never a Session-Expires below our own Min-SE.
+    s.min_se_sent = config_.min_se;
+    s.se_sent = std::max(config_.session_expires, config_.min_se);
+  }
   s.local_sdp = request.sdp_offer;
+  s.invite_offer = !request.sdp_offer.empty();
+  send_invite(s, now);
   s.preconditions = request.sdp_offer.find("a=des:") != std::string::npos;
   if (s.preconditions && config_.local_qos_ready_after) arm(s, kQosReady, now + *config_.local_qos_ready_after);
   return id;
+}
+
+void UserAgent::send_invite(Session& s, TimePoint now) {
+  // A new INVITE transaction of this session: the first, or a retry after
+  // 422 (RFC 4028 §7.3: same Call-ID and tag, new CSeq and branch).
+  const SessionId id{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation};
+  s.local_cseq = s.invite_cseq = s.local_cseq + 1;
+  s.invite_branch = layer_.new_branch();
+  Dialog pseudo;  // the INVITE's own route: a preloaded set, no remote target yet
+  pseudo.route_set = s.initial_route;
+  std::string extra = s.invite_extra;
+  if (s.se_sent != 0) {
+    extra += "Session-Expires: " + std::to_string(s.se_sent) + "\r\n";
+    extra += "Min-SE: " + std::to_string(s.min_se_sent) + "\r\n";
+  }
+  std::string bytes = build_request(s, pseudo, "INVITE", s.invite_cseq, s.invite_branch, extra,
+                                    s.invite_offer ? std::string_view(s.local_sdp) : std::string_view());
+  s.invite_via = via_value(s.invite_branch, s.next_hop.transport);
+  txn::OutgoingRequest out{sip::Method::Invite, s.invite_branch, std::move(bytes), config_.local, s.next_hop};
+  out.source.transport = s.next_hop.transport;
+  s.invite_txn = layer_.send_request(std::move(out), now);
+  owners_.set(s.invite_txn, TxnOwner{id, TxnPurpose::Invite, {}});
+}
+
+bool UserAgent::retry_after_422(Session& s, const sip::Message& r, TimePoint now) {
+  // RFC 4028 §7.3: retry with the Session-Expires raised to the 422's Min-SE,
+  // which the new INVITE's Min-SE carries too. Only when that really raises
+  // it (a peer repeating a Min-SE we met would loop), and a few times at most.
+  const std::uint32_t floor = min_se_of(r);
+  if (floor == 0 || floor <= s.se_sent || s.retries_422 >= 3 || s.cancel_wanted) return false;
+  ++s.retries_422;
+  s.se_sent = floor;
+  s.min_se_sent = std::max(s.min_se_sent, floor);
+  owners_.erase(s.invite_txn);  // the old transaction acks the 422 and ends by itself
+  s.dialogs.clear();
+  s.confirmed = SIZE_MAX;
+  s.provisional_seen = false;
+  s.state = SessionState::Calling;
+  send_invite(s, now);
+  return true;
 }
 
 void UserAgent::on_response(txn::TransactionId client, const sip::Message& r, TimePoint now) {
@@ -601,7 +722,11 @@ void UserAgent::on_response(txn::TransactionId client, const sip::Message& r, Ti
     case TxnPurpose::Prack:
       if (r.status_code() >= 200 && r.status_code() < 300) {
         if (!s->times.reliability_done) s->times.reliability_done = now;
-        if (Dialog* d = dialog_for(*s, owner.remote_tag)) d->prack_done = true;
+        if (Dialog* d = dialog_for(*s, owner.remote_tag)) {
+          d->prack_done = true;
+          // Our answer rode this PRACK: the early offer/answer is settled.
+          if (d->oa.phase == OfferAnswerPhase::Complete && d->oa.answer_in == SdpCarrier::Prack) d->oa.settled = true;
+        }
         SessionEvent e;
         e.kind = SessionEventKind::PrackDone;
         e.session = owner.session;
@@ -626,11 +751,18 @@ void UserAgent::on_response(txn::TransactionId client, const sip::Message& r, Ti
         // from the peer during the wait is answered, not met with 491.
         s->update_pending = false;
         s->update_retry = true;
+        if (Dialog* d = dialog_for(*s, owner.remote_tag); d && !s->update_sdp.empty()) d->oa = d->oa_before_update;
         arm(*s, kUpdateRetry, now + std::chrono::milliseconds(10 * units));
         return;
       }
       s->update_pending = false;
       s->update_extra.clear();
+      if (Dialog* d = dialog_for(*s, owner.remote_tag); d && !s->update_sdp.empty() &&
+                                                        d->oa.phase == OfferAnswerPhase::LocalOffer &&
+                                                        d->oa.offer_in == SdpCarrier::Update) {
+        // RFC 3311 §5.2: a refused offer leaves the session as it was.
+        d->oa = status < 300 ? completed(d->oa, SdpCarrier::UpdateResponse) : d->oa_before_update;
+      }
       if ((status == 408 || status == 481) && s->state == SessionState::Confirmed) {
         if (Dialog* d = current_dialog(*s)) {
           s->state = SessionState::Terminating;
@@ -672,6 +804,15 @@ void UserAgent::on_response(txn::TransactionId client, const sip::Message& r, Ti
   }
 }
 
+UserAgent::Dialog& UserAgent::add_uac_dialog(Session& s, std::string_view remote_tag) {
+  Dialog nd;
+  nd.remote_tag = std::string(remote_tag);
+  // Each early dialog starts where the INVITE left the exchange.
+  if (s.invite_offer) nd.oa = offer(SdpCarrier::Invite);
+  s.dialogs.push_back(std::move(nd));
+  return s.dialogs.back();
+}
+
 void UserAgent::on_invite_response(Session& s, const sip::Message& r, TimePoint now) {
   const SessionId id{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation};
   const int status = r.status_code();
@@ -690,12 +831,9 @@ void UserAgent::on_invite_response(Session& s, const sip::Message& r, TimePoint 
       d = dialog_for(s, tag);
       if (!d) {
         // A new early dialog: one per To-tag, so each fork has its own.
-        Dialog nd;
-        nd.remote_tag = std::string(tag);
-        if (auto c = r.contacts().first()) nd.remote_target = std::string(c->uri.raw);
-        for (const sip::NameAddr& rr : r.record_routes()) nd.route_set.insert(nd.route_set.begin(), std::string(rr.raw));
-        s.dialogs.push_back(std::move(nd));
-        d = &s.dialogs.back();
+        d = &add_uac_dialog(s, tag);
+        if (auto c = r.contacts().first()) d->remote_target = std::string(c->uri.raw);
+        for (const sip::NameAddr& rr : r.record_routes()) d->route_set.insert(d->route_set.begin(), std::string(rr.raw));
       }
       if (s.state == SessionState::Calling) s.state = SessionState::Early;
     }
@@ -710,9 +848,20 @@ void UserAgent::on_invite_response(Session& s, const sip::Message& r, TimePoint 
       }
       d->rseq_seen = true;
       d->last_rseq = rseq;
+      // RFC 3262 §5 / RFC 3261 §13.2.1: the SDP of a reliable 18x answers
+      // the INVITE's offer, or is the offer when the INVITE had none (the
+      // PRACK then answers). Once complete, a body here is a repeat.
+      bool offer_here = false;
       if (has_sdp(r)) {
-        d->peer_answer_seen = true;
-        read_peer_preconditions(s, r.body());
+        if (d->oa.phase == OfferAnswerPhase::LocalOffer && d->oa.offer_in == SdpCarrier::Invite) {
+          d->oa = completed(d->oa, SdpCarrier::ReliableProvisional);
+          d->peer_answer_seen = true;
+          read_peer_preconditions(s, r.body());
+        } else if (d->oa.phase == OfferAnswerPhase::NoOffer) {
+          d->oa = offer_received(SdpCarrier::ReliableProvisional);
+          offer_here = true;
+          read_peer_preconditions(s, r.body());
+        }
       }
       SessionEvent e;
       e.kind = SessionEventKind::Progress;
@@ -724,9 +873,24 @@ void UserAgent::on_invite_response(Session& s, const sip::Message& r, TimePoint 
       e.remote_tag = d->remote_tag;
       e.body = r.body();
       emit(e);
+      std::optional<std::string> answer;
+      if (offer_here) answer = answer_for(id, r.body());
       Session* again = find(id);
       if (!again) return;
-      if (Dialog* dd = dialog_for(*again, tag)) send_prack(*again, *dd, r, now);
+      Dialog* dd = dialog_for(*again, tag);
+      if (!dd) return;
+      if (offer_here && (!answer || answer->empty())) {
+        // No answer to give: the PRACK could not carry one (RFC 3262 §5), so
+        // there is none and the call is given up.
+        drop("offer in a reliable " + std::to_string(status) + " with no answer to give: the call is cancelled");
+        hang_up(id, now);
+        return;
+      }
+      if (offer_here && !config_.faults.no_prack) {
+        again->local_sdp = *answer;
+        dd->oa = completed(dd->oa, SdpCarrier::Prack, /*settled=*/false);  // settled by the PRACK's 200
+      }
+      send_prack(*again, *dd, r, answer ? std::string_view(*answer) : std::string_view(), now);
     } else {
       SessionEvent e;
       e.kind = SessionEventKind::Progress;
@@ -747,12 +911,7 @@ void UserAgent::on_invite_response(Session& s, const sip::Message& r, TimePoint 
       return;
     }
     Dialog* d = dialog_for(s, tag);
-    if (!d) {
-      Dialog nd;
-      nd.remote_tag = std::string(tag);
-      s.dialogs.push_back(std::move(nd));
-      d = &s.dialogs.back();
-    }
+    if (!d) d = &add_uac_dialog(s, tag);
     // The 2xx fixes the dialog's target and route set (RFC 3261 §12.1.2).
     if (auto c = r.contacts().first()) d->remote_target = std::string(c->uri.raw);
     d->route_set.clear();
@@ -767,11 +926,27 @@ void UserAgent::on_invite_response(Session& s, const sip::Message& r, TimePoint 
       return;
     }
     d->answered = true;
+    // RFC 3261 §13.2.1: the 2xx answers the INVITE's offer, or, when no
+    // offer was made yet, is the offer and the ACK answers it.
+    bool offer_here = false;
+    if (has_sdp(r)) {
+      if (d->oa.phase == OfferAnswerPhase::LocalOffer && d->oa.offer_in == SdpCarrier::Invite) {
+        d->oa = completed(d->oa, SdpCarrier::Final2xx);
+        read_peer_preconditions(s, r.body());
+      } else if (d->oa.phase == OfferAnswerPhase::NoOffer) {
+        d->oa = offer_received(SdpCarrier::Final2xx);
+        offer_here = true;
+      }
+    }
     const std::size_t index = static_cast<std::size_t>(d - s.dialogs.data());
     if (s.confirmed != SIZE_MAX) {
       // Another fork answered too: ACK it and release it (RFC 3261 §13.2.2.4).
-      send_ack(s, *d, now);
-      send_bye(s, s.dialogs[index], now);
+      std::optional<std::string> answer;
+      if (offer_here) answer = answer_for(id, r.body());
+      Session* again = find(id);
+      if (!again) return;
+      send_ack(*again, again->dialogs[index], now, answer ? std::string_view(*answer) : std::string_view());
+      send_bye(*again, again->dialogs[index], now);
       return;
     }
     s.confirmed = index;
@@ -792,12 +967,36 @@ void UserAgent::on_invite_response(Session& s, const sip::Message& r, TimePoint 
     e.remote_tag = std::string(tag);
     e.body = r.body();
     emit(e);
+    std::optional<std::string> answer;
+    if (offer_here) answer = answer_for(id, r.body());
     Session* again = find(id);
     if (!again) return;
     if (config_.faults.no_ack) return;
-    send_ack(*again, again->dialogs[index], now);
+    Dialog& kept = again->dialogs[index];
+    const bool unanswerable = offer_here && (!answer || answer->empty());
+    if (offer_here && !unanswerable) {
+      again->local_sdp = *answer;
+      kept.oa = completed(kept.oa, SdpCarrier::Ack);
+    }
+    send_ack(*again, kept, now, offer_here && !unanswerable ? std::string_view(*answer) : std::string_view());
     again->times.ack = now;
     again->state = SessionState::Confirmed;
+    if (unanswerable) {
+      // RFC 3261 §13.2.2.4: an offer in the 2xx we cannot answer: the ACK
+      // goes (without an answer) and the dialog ends at once.
+      again->state = SessionState::Terminating;
+      again->failure_reported = true;
+      send_bye(*again, kept, now, "Reason: SIP;cause=488;text=\"no answer to the offer in the 2xx\"");
+      SessionEvent f;
+      f.kind = SessionEventKind::Failed;
+      f.session = id;
+      f.at = now;
+      f.status = 488;
+      f.remote_tag = std::string(tag);
+      f.cause = "offer in the 2xx with no answer to give: ACKed and released with BYE";
+      emit(std::move(f));
+      return;
+    }
     if (again->session_interval != 0) start_session_timer(*again, now);
     SessionEvent c;
     c.kind = SessionEventKind::Confirmed;
@@ -811,6 +1010,7 @@ void UserAgent::on_invite_response(Session& s, const sip::Message& r, TimePoint 
   }
   // A final failure: the transaction has ACKed it.
   if (s.state == SessionState::Answered || s.state == SessionState::Confirmed) return;  // after a 2xx (fork)
+  if (status == 422 && retry_after_422(s, r, now)) return;
   std::string cause;
   if (s.cancel_sent && status == 487) {
     cause = "cancelled by the caller";
@@ -821,7 +1021,8 @@ void UserAgent::on_invite_response(Session& s, const sip::Message& r, TimePoint 
   fail(s, status, std::move(cause), now);
 }
 
-void UserAgent::send_prack(Session& s, Dialog& d, const sip::Message& provisional, TimePoint now) {
+void UserAgent::send_prack(Session& s, Dialog& d, const sip::Message& provisional, std::string_view body,
+                           TimePoint now) {
   if (config_.faults.no_prack) return;
   const SessionId id{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation};
   // RFC 3262 §7.2: RAck = RSeq, CSeq number, CSeq method of the provisional.
@@ -831,18 +1032,19 @@ void UserAgent::send_prack(Session& s, Dialog& d, const sip::Message& provisiona
   const std::uint32_t cseq = ++s.local_cseq;
   const std::string branch = layer_.new_branch();
   const sip::Endpoint hop = next_hop(s, d);
-  std::string bytes = build_request(s, d, "PRACK", cseq, branch, rack, {});
+  std::string bytes = build_request(s, d, "PRACK", cseq, branch, rack, body);
   txn::OutgoingRequest out{sip::Method::Prack, branch, std::move(bytes), config_.local, hop};
   out.source.transport = hop.transport;
   const txn::TransactionId t = layer_.send_request(std::move(out), now);
   owners_.set(t, TxnOwner{id, TxnPurpose::Prack, d.remote_tag});
 }
 
-void UserAgent::send_ack(Session& s, Dialog& d, TimePoint) {
+void UserAgent::send_ack(Session& s, Dialog& d, TimePoint, std::string_view body) {
   // The ACK for a 2xx is a transaction of its own (RFC 3261 §13.2.2.4): a new
-  // branch, the INVITE's CSeq number.
+  // branch, the INVITE's CSeq number; it carries the answer when the 2xx
+  // carried the offer, and so does each resend.
   const std::string branch = layer_.new_branch();
-  d.ack = build_request(s, d, "ACK", s.invite_cseq, branch, {}, {});
+  d.ack = build_request(s, d, "ACK", s.invite_cseq, branch, {}, body);
   d.ack_destination = next_hop(s, d);
   sip::Endpoint from = config_.local;
   from.transport = d.ack_destination.transport;
@@ -920,6 +1122,18 @@ void UserAgent::on_request(txn::TransactionId server, const sip::Message& reques
     disarm(*s, k2xxRetransmit);
     disarm(*s, k2xxGiveUp);
     s->state = SessionState::Confirmed;
+    if (!s->dialogs.empty()) {
+      Dialog& d = s->dialogs.front();
+      if (d.oa.phase == OfferAnswerPhase::LocalOffer && d.oa.offer_in == SdpCarrier::Final2xx) {
+        // RFC 3261 §13.2.1: our 2xx made the offer; the ACK answers it.
+        if (has_sdp(request)) {
+          d.oa = completed(d.oa, SdpCarrier::Ack);
+          read_peer_preconditions(*s, request.body());
+        } else {
+          drop("ACK without the answer to the offer in our 2xx");
+        }
+      }
+    }
     if (s->session_interval != 0) start_session_timer(*s, now);
     if (s->reinvite) {
       s->reinvite = false;  // the ACK of a re-INVITE: the session was already up
@@ -936,6 +1150,7 @@ void UserAgent::on_request(txn::TransactionId server, const sip::Message& reques
     e.at = now;
     e.status = 200;
     e.remote_tag = s->dialogs.empty() ? std::string() : s->dialogs.front().remote_tag;
+    e.body = request.body();  // the answer, when our 2xx made the offer
     emit(std::move(e));
     return;
   }
@@ -980,6 +1195,16 @@ void UserAgent::on_invite(txn::TransactionId server, const sip::Message& invite,
     b.add(sip::HeaderId::MinSE, std::to_string(config_.min_se));
     b.add(sip::HeaderId::ContentLength, "0");
     layer_.send_response(server, 422, b.serialize(), now);
+    return;
+  }
+  const std::string_view from_tag = invite.from() && invite.from()->tag() ? *invite.from()->tag() : std::string_view();
+  if (const Session* other = find_by_origin(invite.call_id(), from_tag);
+      other && other->invite_txn != server && other->invite_cseq == invite.cseq()->number &&
+      layer_.state(other->invite_txn)) {
+    // RFC 3261 §8.2.2.2: the same request (From-tag, Call-ID, CSeq) on
+    // another transaction, while the first is still in progress: a copy
+    // that came another way (a forking proxy's two branches meeting here).
+    respond_in_txn(server, invite, 482, now);
     return;
   }
   const SessionId id = create_session(SessionRole::Uas);
@@ -1028,12 +1253,15 @@ void UserAgent::on_invite(txn::TransactionId server, const sip::Message& invite,
   Dialog d;
   d.have_remote_cseq = true;
   d.remote_cseq = invite.cseq()->number;
-  d.remote_tag = std::string(invite.from() && invite.from()->tag() ? *invite.from()->tag() : std::string_view());
+  d.remote_tag = std::string(from_tag);
+  if (has_sdp(invite)) d.oa = offer_received(SdpCarrier::Invite);
   if (auto c = invite.contacts().first()) d.remote_target = std::string(c->uri.raw);
   for (const sip::NameAddr& rr : invite.record_routes()) d.route_set.emplace_back(rr.raw);
   s.dialogs.push_back(std::move(d));
   by_dialog_.insert(dialog_hash(s.call_id, s.local_tag), id.index);
+  by_origin_.insert(dialog_hash(s.call_id, from_tag), id.index);
   owners_.set(server, TxnOwner{id, TxnPurpose::Invite, {}});
+  layer_.set_local_tag(server, s.local_tag);  // the 200 to a CANCEL carries it too (RFC 3261 §9.2)
   read_peer_preconditions(s, invite.body());
   if (s.preconditions && config_.local_qos_ready_after) arm(s, kQosReady, now + *config_.local_qos_ready_after);
   SessionEvent e;
@@ -1055,13 +1283,29 @@ bool UserAgent::send_provisional(SessionId id, int status, std::string_view sdp,
   if (!s->times.first_provisional) s->times.first_provisional = now;
   if (!s->times.first_18x) s->times.first_18x = now;
   s->state = SessionState::Early;
+  const bool reliable = s->peer_requires_100rel || (s->peer_allows_100rel && config_.reliable_provisionals);
+  Dialog& d = s->dialogs.front();
+  ReliableProvisional::Sdp role = ReliableProvisional::Sdp::None;
+  if (reliable && !sdp.empty()) {
+    // RFC 3261 §13.2.1, RFC 3262 §5: the answer to the INVITE's offer, or
+    // our offer when it had none; with the exchange done (or our offer still
+    // out), nothing: a second SDP would contradict the first.
+    if (d.oa.phase == OfferAnswerPhase::RemoteOffer && d.oa.offer_in == SdpCarrier::Invite) {
+      role = ReliableProvisional::Sdp::Answer;
+      d.oa = completed(d.oa, SdpCarrier::ReliableProvisional, /*settled=*/false);  // settled by its PRACK
+    } else if (d.oa.phase == OfferAnswerPhase::NoOffer) {
+      role = ReliableProvisional::Sdp::Offer;
+      d.oa = offer(SdpCarrier::ReliableProvisional, /*settled=*/false);
+    } else {
+      sdp = {};
+    }
+  }
   std::string with_qos;
   if (s->preconditions && !sdp.empty()) {
     with_qos = sdp::rewrite_preconditions(sdp, s->qos.attributes());
     sdp = with_qos;
   }
   if (!sdp.empty()) s->local_sdp = std::string(sdp);
-  const bool reliable = s->peer_requires_100rel || (s->peer_allows_100rel && config_.reliable_provisionals);
   if (!reliable) {
     layer_.send_response(s->invite_txn, status, build_response(*s, status, sdp, true, {}), now);
   } else {
@@ -1069,6 +1313,7 @@ bool UserAgent::send_provisional(SessionId id, int status, std::string_view sdp,
     rp.status = status;
     rp.rseq = s->next_rseq++;
     rp.has_body = !sdp.empty();
+    rp.sdp = role;
     rp.bytes = build_response(*s, status, sdp, true, "Require: 100rel\r\nRSeq: " + std::to_string(rp.rseq));
     // RFC 3262 §3: no second reliable provisional while one is unPRACKed.
     if (s->unacked) {
@@ -1106,6 +1351,20 @@ bool UserAgent::answer(SessionId id, std::string_view sdp, TimePoint now) {
     s->answer_held = true;
     s->pending_answer = std::string(sdp);
     return true;
+  }
+  // RFC 3261 §13.2.1: what the 2xx's SDP is depends on the exchange so far.
+  Dialog& d = s->dialogs.front();
+  if (d.oa.phase == OfferAnswerPhase::RemoteOffer || d.oa.phase == OfferAnswerPhase::NoOffer) {
+    // The answer to the INVITE's offer, or our offer: the app's SDP, else the
+    // last one we sent (an unreliable 18x's preview). It must have one.
+    if (sdp.empty()) sdp = s->local_sdp;
+    if (sdp.empty()) return false;
+    d.oa = d.oa.phase == OfferAnswerPhase::RemoteOffer ? completed(d.oa, SdpCarrier::Final2xx)
+                                                       : offer(SdpCarrier::Final2xx);
+  } else {
+    // Complete in a reliable 18x and its PRACK (or an exchange of ours
+    // still open): the 2xx carries no SDP (RFC 6337 §3.1.1).
+    sdp = {};
   }
   s->final_sent = true;
   disarm(*s, kRel1xxRetransmit);
@@ -1157,18 +1416,46 @@ void UserAgent::on_prack(Session& s, txn::TransactionId server, const sip::Messa
     respond_in_txn(server, prack, 481, now);
     return;
   }
+  const SessionId id{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation};
   std::string answer;
-  if (has_sdp(prack)) {
-    auto a = observer_.answer_offer(SessionId{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation},
-                                    prack.body());
-    if (!a) {
+  if (s.unacked->sdp == ReliableProvisional::Sdp::Offer) {
+    // RFC 3262 §5: our 18x made the offer, so this PRACK's body is the answer.
+    Dialog& d = s.dialogs.front();
+    if (has_sdp(prack)) {
+      d.oa = completed(d.oa, SdpCarrier::Prack);
+      read_peer_preconditions(s, prack.body());
+    } else {
+      drop("PRACK without the answer to the offer in our reliable provisional");
+    }
+  } else if (has_sdp(prack)) {
+    // Otherwise a body is a new offer, answered in the PRACK's 200.
+    if (refuse_offer_while_open(s, s.dialogs.front(), server, prack, now)) return;
+    read_peer_preconditions(s, prack.body());
+    auto a = answer_for(id, prack.body());
+    Session* again = find(id);
+    if (!again) return;
+    if (!a || a->empty()) {
       respond_in_txn(server, prack, 488, now);
       return;
     }
     answer = std::move(*a);
+    again->local_sdp = answer;
+    Dialog& d = again->dialogs.front();
+    d.oa = completed(offer_received(SdpCarrier::Prack), SdpCarrier::PrackResponse);
+    return on_prack_acknowledged(*again, server, prack, answer, now);
   }
+  on_prack_acknowledged(s, server, prack, answer, now);
+}
+
+void UserAgent::on_prack_acknowledged(Session& s, txn::TransactionId server, const sip::Message& prack,
+                                      std::string_view answer, TimePoint now) {
   respond_in_txn(server, prack, 200, now, answer);
   const std::uint32_t rseq = s.unacked->rseq;
+  if (s.unacked->sdp == ReliableProvisional::Sdp::Answer) {
+    // RFC 3311 §5.1: the answer in our 18x is acknowledged; UPDATE may follow.
+    Dialog& d = s.dialogs.front();
+    if (d.oa.answer_in == SdpCarrier::ReliableProvisional) d.oa.settled = true;
+  }
   s.unacked.reset();
   disarm(s, kRel1xxRetransmit);
   disarm(s, kRel1xxGiveUp);
@@ -1195,9 +1482,28 @@ void UserAgent::on_prack(Session& s, txn::TransactionId server, const sip::Messa
   }
 }
 
+bool UserAgent::on_lingering_prack(txn::TransactionId server, const sip::Message& prack, TimePoint now) {
+  // RFC 3262 §3: the session ended with its final response, but this
+  // provisional was still outstanding: its PRACK is acknowledged with 200.
+  std::string key(prack.call_id());
+  key.push_back('\n');
+  key.append(*prack.to()->tag());
+  const auto it = lingering_.find(key);
+  if (it == lingering_.end()) return false;
+  const std::string_view from_tag = prack.from() && prack.from()->tag() ? *prack.from()->tag() : std::string_view();
+  const auto& rack = prack.rack();
+  const LingeringProvisional& l = it->second;
+  if (from_tag != l.remote_tag || !rack || rack->rseq != l.rseq || rack->cseq != l.invite_cseq ||
+      rack->method != sip::Method::Invite)
+    return false;
+  respond_in_txn(server, prack, 200, now);
+  return true;
+}
+
 void UserAgent::on_in_dialog_request(txn::TransactionId server, const sip::Message& request, TimePoint now) {
   Session* s = find_by_dialog(request.call_id(), *request.to()->tag());
   if (!s) {
+    if (request.method() == sip::Method::Prack && on_lingering_prack(server, request, now)) return;
     respond_in_txn(server, request, 481, now);
     return;
   }
@@ -1242,10 +1548,10 @@ void UserAgent::on_in_dialog_request(txn::TransactionId server, const sip::Messa
       return;
     }
     case sip::Method::Invite:
-      on_reinvite(*s, server, request, now);
+      on_reinvite(*s, *d, server, request, now);
       return;
     case sip::Method::Update:
-      on_update(*s, server, request, now);
+      on_update(*s, *d, server, request, now);
       return;
     case sip::Method::Options:
       respond_in_txn(server, request, 200, now, {}, "Allow", config_.allow);
@@ -1285,6 +1591,26 @@ bool UserAgent::update(SessionId id, std::string_view sdp, TimePoint now) {
   Session* s = find(id);
   if (!s || s->update_pending || s->update_retry || !current_dialog(*s) || s->state == SessionState::Calling)
     return false;
+  if (!sdp.empty()) {
+    // RFC 3311 §5.1/§5.2: no offer while one is open in the dialog, and in an
+    // early dialog none before its offer/answer completed and settled.
+    const bool early = s->state == SessionState::Early;
+    auto may_offer = [early](const Dialog& d) {
+      if (early) return d.oa.phase == OfferAnswerPhase::Complete && d.oa.settled;
+      return d.oa.phase != OfferAnswerPhase::LocalOffer && d.oa.phase != OfferAnswerPhase::RemoteOffer;
+    };
+    Dialog* d = current_dialog(*s);
+    if (!may_offer(*d)) {
+      // UAC with forks: another early dialog may be ready.
+      d = nullptr;
+      if (early && s->role == SessionRole::Uac) {
+        for (Dialog& other : s->dialogs)
+          if (may_offer(other)) d = &other;
+      }
+      if (!d) return false;
+      s->update_dialog = d->remote_tag;
+    }
+  }
   s->update_sdp = std::string(sdp);
   s->update_pending = true;
   send_update(*s, now);
@@ -1299,6 +1625,10 @@ void UserAgent::send_update(Session& s, TimePoint now) {
   const sip::Endpoint hop = next_hop(s, *d);
   std::string bytes = build_request(s, *d, "UPDATE", cseq, branch,
                                     "Contact: " + contact_value() + "\r\n" + s.update_extra, s.update_sdp);
+  if (!s.update_sdp.empty()) {
+    d->oa_before_update = d->oa;
+    d->oa = offer(SdpCarrier::Update);
+  }
   txn::OutgoingRequest out{sip::Method::Update, branch, std::move(bytes), config_.local, hop};
   out.source.transport = hop.transport;
   const txn::TransactionId t = layer_.send_request(std::move(out), now);
@@ -1355,8 +1685,32 @@ void UserAgent::check_preconditions(Session& s, TimePoint now) {
   }
 }
 
-void UserAgent::on_update(Session& s, txn::TransactionId server, const sip::Message& update, TimePoint now) {
+std::optional<std::string> UserAgent::answer_for(SessionId id, std::string_view offer) {
+  if (auto a = observer_.answer_offer(id, offer)) return a;
+  const Session* s = find(id);
+  if (!s || s->local_sdp.empty()) return std::nullopt;
+  return s->preconditions ? sdp::rewrite_preconditions(s->local_sdp, s->qos.attributes()) : s->local_sdp;
+}
+
+bool UserAgent::refuse_offer_while_open(const Session& s, const Dialog& d, txn::TransactionId server,
+                                        const sip::Message& request, TimePoint now) {
+  // Our own offer unanswered, in any request or response: glare (491).
+  if (d.oa.phase == OfferAnswerPhase::LocalOffer || (s.update_pending && !s.update_sdp.empty())) {
+    respond_in_txn(server, request, 491, now);
+    return true;
+  }
+  // The peer's offer not answered yet: 500, to retry in 0-10 s.
+  if (d.oa.phase == OfferAnswerPhase::RemoteOffer) {
+    respond_in_txn(server, request, 500, now, {}, "Retry-After", std::to_string(next_random() % 11));
+    return true;
+  }
+  return false;
+}
+
+void UserAgent::on_update(Session& s, Dialog& d, txn::TransactionId server, const sip::Message& update,
+                          TimePoint now) {
   const SessionId id{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation};
+  const std::string remote_tag = d.remote_tag;
   if (!has_sdp(update)) {
     // A target or session refresh without an offer (RFC 3311, RFC 4028 §10).
     if (s.session_interval != 0 && update.session_expires()) {
@@ -1369,73 +1723,79 @@ void UserAgent::on_update(Session& s, txn::TransactionId server, const sip::Mess
     respond_in_txn(server, update, 200, now);
     return;
   }
-  if (s.update_pending) {
-    // RFC 3311 §5.2: an offer while ours is unanswered is glare.
-    respond_in_txn(server, update, 491, now, {}, "Retry-After", "1");
-    return;
-  }
+  // RFC 3311 §5.2.
+  if (refuse_offer_while_open(s, d, server, update, now)) return;
   read_peer_preconditions(s, update.body());
   if (s.preconditions && s.qos.remote.strength == sdp::Strength::Failure) {
     respond_in_txn(server, update, 200, now, s.local_sdp);
+    d.oa = completed(offer_received(SdpCarrier::Update), SdpCarrier::UpdateResponse);
     if (!s.final_sent) reject(id, 580, now, "Warning: 399 imsflow \"preconditions failed\"");
     return;
   }
-  std::string answer;
-  if (auto a = observer_.answer_offer(id, update.body())) {
-    answer = std::move(*a);
-  } else if (!s.local_sdp.empty()) {
-    answer = s.preconditions ? sdp::rewrite_preconditions(s.local_sdp, s.qos.attributes()) : s.local_sdp;
-  } else {
+  auto a = answer_for(id, update.body());
+  Session* again = find(id);
+  if (!again) return;
+  Dialog* dd = dialog_for(*again, remote_tag);
+  if (!dd) return;
+  if (!a || a->empty()) {
     respond_in_txn(server, update, 488, now);
     return;
   }
-  s.local_sdp = answer;
-  if (auto c = update.contacts().first()) {
-    if (Dialog* d = current_dialog(s)) d->remote_target = std::string(c->uri.raw);  // RFC 3311: a target refresh
-  }
+  const std::string answer = std::move(*a);
+  again->local_sdp = answer;
+  dd->oa = completed(offer_received(SdpCarrier::Update), SdpCarrier::UpdateResponse);
+  if (auto c = update.contacts().first()) dd->remote_target = std::string(c->uri.raw);  // RFC 3311: a target refresh
   respond_in_txn(server, update, 200, now, answer, "Contact", contact_value());
   SessionEvent e;
   e.kind = SessionEventKind::Updated;
   e.session = id;
   e.at = now;
   e.status = 200;
-  if (Dialog* d = current_dialog(s)) e.remote_tag = d->remote_tag;
+  e.remote_tag = remote_tag;
   e.body = answer;
   emit(e);
-  if (Session* again = find(id)) check_preconditions(*again, now);
+  if (Session* s3 = find(id)) check_preconditions(*s3, now);
 }
 
-void UserAgent::on_reinvite(Session& s, txn::TransactionId server, const sip::Message& invite, TimePoint now) {
-  // RFC 3261 §14.2: a re-INVITE while our own offer is out is glare (491);
-  // otherwise it is answered like an UPDATE, and its 2xx is retransmitted
-  // until the ACK like the first one.
-  if (s.update_pending || s.state != SessionState::Confirmed || s.role != SessionRole::Uas) {
+void UserAgent::on_reinvite(Session& s, Dialog& d, txn::TransactionId server, const sip::Message& invite,
+                            TimePoint now) {
+  // RFC 3261 §14.2: a re-INVITE while an offer is open is refused like an
+  // UPDATE (491 for ours, 500 for theirs); otherwise it is answered, and its
+  // 2xx is retransmitted until the ACK like the first one.
+  if (has_sdp(invite) && refuse_offer_while_open(s, d, server, invite, now)) return;
+  if (s.update_pending || s.state != SessionState::Confirmed || s.role != SessionRole::Uas ||
+      d.oa.phase == OfferAnswerPhase::LocalOffer || d.oa.phase == OfferAnswerPhase::RemoteOffer) {
     respond_in_txn(server, invite, s.update_pending ? 491 : 500, now, {}, "Retry-After", "1");
     return;
   }
+  const SessionId id{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation};
+  const std::string remote_tag = d.remote_tag;
   std::string answer;
+  OfferAnswer next;
   if (has_sdp(invite)) {
     read_peer_preconditions(s, invite.body());
-    const SessionId id{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation};
-    if (auto a = observer_.answer_offer(id, invite.body())) {
-      answer = std::move(*a);
-    } else if (!s.local_sdp.empty()) {
-      answer = s.preconditions ? sdp::rewrite_preconditions(s.local_sdp, s.qos.attributes()) : s.local_sdp;
-    } else {
+    auto a = answer_for(id, invite.body());
+    if (!find(id)) return;
+    if (!a || a->empty()) {
       respond_in_txn(server, invite, 488, now);
       return;
     }
+    answer = std::move(*a);
+    next = completed(offer_received(SdpCarrier::Invite), SdpCarrier::Final2xx);
   } else {
-    answer = s.local_sdp;  // an offerless re-INVITE: our current SDP is the offer
+    answer = s.local_sdp;  // an offerless re-INVITE: our current SDP is the offer, the ACK answers
+    next = answer.empty() ? d.oa : offer(SdpCarrier::Final2xx);
   }
-  if (auto c = invite.contacts().first()) {
-    if (Dialog* d = current_dialog(s)) d->remote_target = std::string(c->uri.raw);
-  }
-  s.local_sdp = answer;
+  Session& ss = *find(id);
+  Dialog* dd = dialog_for(ss, remote_tag);
+  if (!dd) return;
+  dd->oa = next;
+  if (auto c = invite.contacts().first()) dd->remote_target = std::string(c->uri.raw);
+  ss.local_sdp = answer;
   auto b = txn::build_response(invite, 200, current_remote_, {});
   b.add(sip::HeaderId::Contact, contact_value());
-  if (s.session_interval != 0) {
-    std::string value = session_expires_header(s);
+  if (ss.session_interval != 0) {
+    std::string value = session_expires_header(ss);
     b.add(sip::HeaderId::SessionExpires, value.substr(17, value.size() - 19));
   }
   if (!answer.empty()) {
@@ -1443,15 +1803,15 @@ void UserAgent::on_reinvite(Session& s, txn::TransactionId server, const sip::Me
   } else {
     b.add(sip::HeaderId::ContentLength, "0");
   }
-  s.final_2xx = b.serialize();
-  s.invite_txn = server;
-  layer_.send_response(server, 200, s.final_2xx, now);
-  s.state = SessionState::Answered;
-  s.reinvite = true;
-  s.interval_2xx = config_.timers.t1;
-  arm(s, k2xxRetransmit, now + config_.timers.t1);
-  arm(s, k2xxGiveUp, now + config_.timers.timeout_64t1());
-  disarm(s, kSessionTimer);
+  ss.final_2xx = b.serialize();
+  ss.invite_txn = server;
+  layer_.send_response(server, 200, ss.final_2xx, now);
+  ss.state = SessionState::Answered;
+  ss.reinvite = true;
+  ss.interval_2xx = config_.timers.t1;
+  arm(ss, k2xxRetransmit, now + config_.timers.t1);
+  arm(ss, k2xxGiveUp, now + config_.timers.timeout_64t1());
+  disarm(ss, kSessionTimer);
 }
 
 std::string UserAgent::session_expires_header(const Session& s) const {
@@ -1517,6 +1877,9 @@ void UserAgent::on_timeout(txn::TransactionId txn, txn::TimeoutTimer timer, Time
       return;
     case TxnPurpose::Update:
       // RFC 3261 §12.2.1.2 / RFC 4028 §10: a timed-out in-dialog request ends the dialog.
+      if (Dialog* d = dialog_for(*s, owner.remote_tag); d && d->oa.phase == OfferAnswerPhase::LocalOffer &&
+                                                        d->oa.offer_in == SdpCarrier::Update)
+        d->oa = d->oa_before_update;
       s->update_pending = false;
       s->update_retry = false;
       if (s->state == SessionState::Confirmed) {
@@ -1545,6 +1908,10 @@ void UserAgent::on_terminated(txn::TransactionId id, TimePoint) {
   if (!found) return;
   const TxnOwner owner = *found;
   owners_.erase(id);
+  if (owner.purpose == TxnPurpose::LingeringPrack) {
+    lingering_.erase(owner.remote_tag);  // the INVITE server transaction is over
+    return;
+  }
   // RFC 3261 §13.2.2.4: early dialogs that got no 2xx end with the INVITE
   // transaction (64·T1 after the first 2xx).
   Session* s = find(owner.session);
@@ -1553,6 +1920,66 @@ void UserAgent::on_terminated(txn::TransactionId id, TimePoint) {
   std::erase_if(s->dialogs, [](const Dialog& d) { return !d.answered; });
   for (std::size_t i = 0; i < s->dialogs.size(); ++i)
     if (s->dialogs[i].remote_tag == kept) s->confirmed = i;
+}
+
+// --- transport errors ----------------------------------------------------------------------
+
+void UserAgent::transport_failed(const txn::Transmit& what, std::string_view why, TimePoint now) {
+  // A transaction's message: the layer ends it and on_transport_error()
+  // fails the session.
+  const std::uint64_t before = layer_.stats().transport_errors;
+  layer_.transport_failed(what, why, now);
+  if (layer_.stats().transport_errors == before) {
+    // Sent by this core outside a transaction (the ACK for a 2xx, a 2xx or
+    // reliable 18x resent after its transaction): traced by Call-ID and our
+    // tag, From for our requests, To for our responses.
+    const auto mode = sip::is_reliable(what.destination.transport) ? sip::ParseMode::Stream : sip::ParseMode::Datagram;
+    if (sip::parse(what.bytes, scratch_, mode)) {
+      const sip::NameAddr* ours = scratch_.is_request() ? scratch_.from() : scratch_.to();
+      if (ours && ours->tag()) {
+        if (Session* s = find_by_dialog(scratch_.call_id(), *ours->tag())) transport_failure(*s, why, now);
+      }
+    }
+  }
+  prune_timers();
+}
+
+void UserAgent::on_transport_error(txn::TransactionId txn, std::string_view why, TimePoint now) {
+  const TxnOwner* found = owners_.find(txn);
+  if (!found) return;
+  const TxnOwner owner = *found;
+  Session* s = find(owner.session);
+  if (!s) return;
+  // The BYE of a fork we did not keep: the call goes on.
+  if (owner.purpose == TxnPurpose::Bye && s->role == SessionRole::Uac && s->confirmed != SIZE_MAX &&
+      owner.remote_tag != s->dialogs[s->confirmed].remote_tag)
+    return;
+  // A response of the INVITE server transaction itself: that transaction
+  // ends now, with nothing more to send on it.
+  if (s->role == SessionRole::Uas && owner.purpose == TxnPurpose::Invite && txn == s->invite_txn) s->final_sent = true;
+  transport_failure(*s, why, now);
+}
+
+void UserAgent::transport_failure(Session& s, std::string_view why, TimePoint now) {
+  // RFC 3261 §8.1.3.1: as a 503 from the next hop. There is no one to tell
+  // (no BYE or CANCEL would get through), so the session just ends.
+  std::string cause = "transport error: " + std::string(why);
+  if (s.role == SessionRole::Uas && !s.final_sent && layer_.state(s.invite_txn)) {
+    // The INVITE still needs its final response, or its transaction would
+    // wait for ever; it goes the way the peer's requests came.
+    s.final_sent = true;
+    layer_.send_response(s.invite_txn, 500,
+                         build_response(s, 500, {}, false, "Reason: SIP;cause=503;text=\"transport error\"\r\n"), now);
+  }
+  if (s.state == SessionState::Confirmed || s.state == SessionState::Terminating) {
+    if (s.failure_reported) {
+      release(s);
+    } else {
+      end(s, std::move(cause), now);
+    }
+    return;
+  }
+  fail(s, 503, std::move(cause), now);
 }
 
 }  // namespace imsflow::dialog

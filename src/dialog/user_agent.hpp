@@ -9,8 +9,15 @@
 // until PRACKed (T1 doubling up to T2) and given up with a 5xx after 64·T1;
 // no new reliable provisional with a body before the previous one is
 // PRACKed; 2xx retransmitted until ACK and the call released with BYE after
-// 64·T1 without one; 481 for requests that match no dialog; 420 for an
-// unsupported Require.
+// 64·T1 without one; 481 for requests that match no dialog (but 200 for a
+// PRACK of a reliable provisional still outstanding when the final response
+// went, until the INVITE transaction ends); 420 for an unsupported Require;
+// 482 for a merged INVITE (RFC 3261 §8.2.2.2).
+// Both: offer/answer state per dialog (RFC 3264, RFC 3261 §13.2.1, RFC 3262
+// §5, RFC 3311 §5), which decides what each INVITE, 18x, PRACK, 2xx, ACK and
+// UPDATE body is (offer, answer or nothing), refuses an UPDATE offer with 491
+// or 500 when one is already open, and gates update() in early dialogs. A
+// transport error (Node::transport_failed) fails the session.
 #pragma once
 
 #include <cstdint>
@@ -68,6 +75,41 @@ struct UserAgentConfig {
 };
 
 enum class SessionRole : std::uint8_t { Uac, Uas };
+
+/// The state of the SDP offer/answer exchange in one dialog (RFC 3264 §4,
+/// RFC 3261 §13.2.1, RFC 3262 §5, RFC 3311 §5).
+enum class OfferAnswerPhase : std::uint8_t {
+  NoOffer,      // nothing offered yet (an INVITE without SDP, no reliable answer yet)
+  LocalOffer,   // our offer is out, unanswered
+  RemoteOffer,  // the peer's offer is in, not yet answered
+  Complete,     // the last offer has its answer
+};
+/// Which message carried an offer or an answer.
+enum class SdpCarrier : std::uint8_t {
+  None,
+  Invite,
+  ReliableProvisional,  // an 18x sent with 100rel
+  Final2xx,             // the 2xx to an INVITE or re-INVITE
+  Ack,
+  Prack,
+  PrackResponse,        // the 200 to a PRACK
+  Update,
+  UpdateResponse,       // the 200 to an UPDATE
+};
+std::string_view to_string(OfferAnswerPhase p);
+std::string_view to_string(SdpCarrier c);
+
+struct OfferAnswer {
+  OfferAnswerPhase phase = OfferAnswerPhase::NoOffer;
+  SdpCarrier offer_in = SdpCarrier::None;   // where the open (or last) offer went
+  SdpCarrier answer_in = SdpCarrier::None;  // Complete: where its answer went
+  /// False while the exchange rides a reliable provisional not yet
+  /// acknowledged: the UAS's answer in an 18x not yet PRACKed, the UAC's
+  /// answer in a PRACK not yet answered with 200. RFC 3311 §5.1: no UPDATE
+  /// offer in an early dialog before then.
+  bool settled = true;
+};
+
 enum class SessionState : std::uint8_t { Calling, Early, Answered, Confirmed, Terminating, Terminated };
 std::string_view to_string(SessionState s);
 
@@ -111,9 +153,18 @@ class SessionObserver {
  public:
   virtual ~SessionObserver() = default;
   virtual void on_session_event(const SessionEvent& event) = 0;
-  /// An UPDATE or PRACK carried an SDP offer: the answer to put in its 200.
+  /// The peer made an SDP offer this UA must answer now. Asked for, in the
+  /// call flow:
+  ///  - UAC, an INVITE sent without SDP: the first reliable 18x (the answer
+  ///    goes in its PRACK) or the 2xx (the answer goes in the ACK);
+  ///  - either side: an UPDATE offer (answer in its 200), a PRACK offer
+  ///    after the offer/answer completed (answer in the PRACK's 200), a
+  ///    re-INVITE offer (answer in the 2xx).
   /// nullopt lets the session answer by itself: its last SDP, with the
-  /// precondition lines of its QoS table (488 when it has sent no SDP yet).
+  /// precondition lines of its QoS table. With neither, the request is
+  /// refused with 488; an offer in an 18x is left unPRACKed and the call
+  /// CANCELled; an offer in a 2xx is ACKed without SDP and the call ended
+  /// with BYE (RFC 3261 §13.2.2.4). `offer` is valid during the call.
   virtual std::optional<std::string> answer_offer(SessionId, std::string_view /*offer*/) { return std::nullopt; }
 };
 
@@ -121,7 +172,8 @@ class SessionObserver {
 struct CallRequest {
   std::string target;                  // Request-URI and To
   sip::Endpoint next_hop;              // where the INVITE goes (an outbound proxy, the P-CSCF, the UAS)
-  std::string sdp_offer;               // empty: no offer in the INVITE
+  std::string sdp_offer;               // empty: no offer in the INVITE; the UAS offers in its first
+                                       // reliable 18x or its 2xx, answered through answer_offer()
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers, in order
   std::vector<std::string> route;      // a preloaded route set (Service-Route), as name-addr values
 };
@@ -137,6 +189,13 @@ class UserAgent final : public txn::Node, private txn::TransactionUser {
   void advance(TimePoint now) override;
   std::optional<TimePoint> next_deadline() const override;
   void take_transmits(std::vector<txn::Transmit>& out) override { layer_.take_transmits(out); }
+  /// A message of this UA could not be sent: the transaction that sent it
+  /// ends, and the session it belongs to fails (Failed, status 503, before
+  /// it is confirmed; Ended after) with cause "transport error: <why>".
+  /// Messages sent outside a transaction (the ACK for a 2xx, 2xx
+  /// retransmissions after the transaction) are traced to their session by
+  /// Call-ID and tag.
+  void transport_failed(const txn::Transmit& what, std::string_view why, TimePoint now) override;
 
   // --- UAC ---
   SessionId call(const CallRequest& request, TimePoint now);
@@ -147,13 +206,30 @@ class UserAgent final : public txn::Node, private txn::TransactionUser {
   // --- UAS ---
   /// 18x; reliable (100rel) when the INVITE allows it and the config wants
   /// it. A reliable one with a body waits while another is unPRACKed.
+  /// The SDP of a reliable 18x is the answer to the INVITE's offer, or the
+  /// offer when the INVITE had none (RFC 3261 §13.2.1; its PRACK then
+  /// brings the answer). Once the offer/answer is complete a reliable 18x
+  /// goes without SDP whatever `sdp` says. In an unreliable 18x the SDP is
+  /// a preview only: it changes no offer/answer state, but answer() falls
+  /// back to it.
   bool send_provisional(SessionId id, int status, std::string_view sdp, TimePoint now);
+  /// The 2xx. Its SDP, by offer/answer state: the answer to the INVITE's
+  /// offer, or our offer when there was none so far (the ACK then brings the
+  /// answer); in both cases an empty `sdp` means the last SDP this session
+  /// sent (an unreliable 18x's), and false is returned when there is none.
+  /// Once the offer/answer completed in a reliable 18x and its PRACK, the
+  /// 2xx has no SDP whatever `sdp` says (RFC 3261 §13.2.1, RFC 6337 §3.1.1).
+  /// Held (true) while a reliable 18x with SDP awaits its PRACK.
   bool answer(SessionId id, std::string_view sdp, TimePoint now);
   bool reject(SessionId id, int status, TimePoint now, std::string_view reason_header = {});
 
   // --- both ---
   /// Sends an UPDATE with an SDP offer in an early or confirmed dialog
   /// (RFC 3311). On 491 (glare) it is retried after the RFC 3261 §14.1 wait.
+  /// False while an offer is open in the dialog, and in an early dialog
+  /// until its offer/answer completed and settled (RFC 3311 §5.1: the UAC
+  /// got the answer in a reliable 18x, or its PRACK with the answer got
+  /// 200; the UAS got the PRACK of its 18x with the answer).
   bool update(SessionId id, std::string_view sdp, TimePoint now);
   /// Our access network's resources are reserved (RFC 3312): the UAC then
   /// sends UPDATE with the new status; the UAS may start alerting when the
@@ -170,6 +246,9 @@ class UserAgent final : public txn::Node, private txn::TransactionUser {
   std::string_view call_id(SessionId id) const;
   /// Remote tags of the session's dialogs (one per fork at the UAC).
   std::vector<std::string> dialogs(SessionId id) const;
+  /// The offer/answer state of one dialog of the session; an empty
+  /// `remote_tag` names the current one (the confirmed, else the latest).
+  std::optional<OfferAnswer> offer_answer(SessionId id, std::string_view remote_tag = {}) const;
   const txn::TransactionStats& transaction_stats() const { return layer_.stats(); }
   const UserAgentConfig& config() const { return config_; }
   /// Why the last refused input was refused (for logs and tests).
@@ -190,7 +269,17 @@ class UserAgent final : public txn::Node, private txn::TransactionUser {
     kCancelGiveUp,
     kSlots
   };
-  enum class TxnPurpose : std::uint8_t { Invite, Prack, Bye, Cancel, Update, Other };
+  // LingeringPrack: an ended UAS session's INVITE transaction; remote_tag
+  // holds the key of its entry in lingering_.
+  enum class TxnPurpose : std::uint8_t { Invite, Prack, Bye, Cancel, Update, LingeringPrack, Other };
+  // RFC 3262 §3: a reliable provisional still unPRACKed when the session
+  // ended with its final response; a PRACK for it gets 200 until the INVITE
+  // server transaction ends.
+  struct LingeringProvisional {
+    std::string remote_tag;
+    std::uint32_t rseq = 0;
+    std::uint32_t invite_cseq = 0;
+  };
   struct TxnOwner {
     SessionId session;
     TxnPurpose purpose = TxnPurpose::Other;
@@ -229,17 +318,32 @@ class UserAgent final : public txn::Node, private txn::TransactionUser {
   void on_stray_response(const sip::Message& response, const sip::Endpoint& remote, TimePoint now) override;
   void on_dropped(std::string_view reason, const sip::Endpoint& remote, TimePoint now) override;
   void on_terminated(txn::TransactionId id, TimePoint now) override;
+  void on_transport_error(txn::TransactionId txn, std::string_view why, TimePoint now) override;
 
   // UAC
   void on_invite_response(Session& s, const sip::Message& r, TimePoint now);
-  void send_prack(Session& s, Dialog& d, const sip::Message& provisional, TimePoint now);
-  void send_ack(Session& s, Dialog& d, TimePoint now);
+  void send_invite(Session& s, TimePoint now);
+  bool retry_after_422(Session& s, const sip::Message& r, TimePoint now);
+  void send_prack(Session& s, Dialog& d, const sip::Message& provisional, std::string_view body, TimePoint now);
+  void send_ack(Session& s, Dialog& d, TimePoint now, std::string_view body = {});
+  Dialog& add_uac_dialog(Session& s, std::string_view remote_tag);
   void send_cancel(Session& s, TimePoint now);
   void send_bye(Session& s, Dialog& d, TimePoint now, std::string_view reason_header = {});
   void send_update(Session& s, TimePoint now);
   void maybe_send_qos_update(Session& s, TimePoint now);
-  void on_update(Session& s, txn::TransactionId server, const sip::Message& update, TimePoint now);
-  void on_reinvite(Session& s, txn::TransactionId server, const sip::Message& invite, TimePoint now);
+  void on_update(Session& s, Dialog& d, txn::TransactionId server, const sip::Message& update, TimePoint now);
+  void on_reinvite(Session& s, Dialog& d, txn::TransactionId server, const sip::Message& invite, TimePoint now);
+  /// The answer to an offer the peer made: the observer's, else the
+  /// session's last SDP (with its precondition lines). May call the observer:
+  /// find the session again afterwards.
+  std::optional<std::string> answer_for(SessionId id, std::string_view offer);
+  /// RFC 3311 §5.2 (and RFC 3261 §14.2 for re-INVITE): 491 while our offer
+  /// is open, 500 with Retry-After 0-10 s while the peer's is unanswered.
+  /// True when it refused the request.
+  bool refuse_offer_while_open(const Session& s, const Dialog& d, txn::TransactionId server,
+                               const sip::Message& request, TimePoint now);
+  void transport_failure(Session& s, std::string_view why, TimePoint now);
+  std::uint64_t next_random();
   void drop(std::string reason);
   void prune_timers();
   void start_session_timer(Session& s, TimePoint now);
@@ -252,6 +356,10 @@ class UserAgent final : public txn::Node, private txn::TransactionUser {
                  const sip::Endpoint& local, TimePoint now);
   void on_in_dialog_request(txn::TransactionId server, const sip::Message& request, TimePoint now);
   void on_prack(Session& s, txn::TransactionId server, const sip::Message& prack, TimePoint now);
+  void on_prack_acknowledged(Session& s, txn::TransactionId server, const sip::Message& prack,
+                             std::string_view answer, TimePoint now);
+  bool on_lingering_prack(txn::TransactionId server, const sip::Message& prack, TimePoint now);
+  Session* find_by_origin(std::string_view call_id, std::string_view remote_tag);
   void send_reliable(Session& s, ReliableProvisional rp, TimePoint now);
   std::string build_response(const Session& s, int status, std::string_view sdp, bool with_contact,
                              std::string_view extra) const;
@@ -285,6 +393,8 @@ class UserAgent final : public txn::Node, private txn::TransactionUser {
   std::vector<Session> sessions_;
   std::vector<std::uint32_t> free_;
   FlatIndex by_dialog_;  // Call-ID and local tag → session
+  FlatIndex by_origin_;  // UAS: Call-ID and the caller's From-tag → session (merged requests)
+  std::unordered_map<std::string, LingeringProvisional> lingering_;  // Call-ID, LF, local tag → entry
   TxnOwners owners_;  // transaction → session and purpose
   txn::TimerQueue timers_;
   std::size_t live_ = 0;

@@ -35,6 +35,14 @@ class Node {
   virtual std::optional<TimePoint> next_deadline() const = 0;
   /// Appends the messages to send, in order, and forgets them.
   virtual void take_transmits(std::vector<Transmit>& out) = 0;
+  /// The driver could not send `what` (one of the Transmits this node handed
+  /// over): no route, connection refused or reset, a TCP connect that failed.
+  /// `why` says so in words ("connection refused"). RFC 3261 §17.1.4, §17.2.4
+  /// and §18.4: the transaction that sent it ends and its user hears of a
+  /// transport error. Called from the driver's loop, never from inside
+  /// receive() or advance(); what the node queues in it goes out with the
+  /// next take_transmits().
+  virtual void transport_failed(const Transmit& /*what*/, std::string_view /*why*/, TimePoint /*now*/) {}
 };
 
 }  // namespace imsflow::txn

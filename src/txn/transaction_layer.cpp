@@ -262,11 +262,15 @@ void TransactionLayer::terminate(TransactionId id, TimePoint now) {
   if (!t) return;
   t->state = TransactionState::Terminated;
   index_.erase(hash_key(t->key), id.index);
+  if (t->cancellable) cancel_index_.erase(hash_key(cancel_match_key(*t)), id.index);
+  t->cancellable = false;
   // Give the memory back: a million ended transactions must not keep their text.
   std::string().swap(t->key);
   std::string().swap(t->request);
   std::string().swap(t->last_response);
   std::string().swap(t->ack);
+  std::string().swap(t->local_tag);
+  std::string().swap(t->cancel_key);
   free_.push_back(id.index);
   --live_;
   user_.on_terminated(id, now);
@@ -492,6 +496,16 @@ void TransactionLayer::on_request(const sip::Message& msg, const sip::Endpoint& 
   t.reliable = sip::is_reliable(remote.transport);
   t.local = local;
   t.remote = txn::response_destination(msg, remote);
+  // Indexed for CANCEL (§9.2). With the magic cookie the match key is the
+  // key without its method; an RFC 2543 key of an INVITE leaves out the
+  // To-tag, which a CANCEL's own key has, so that one is kept apart.
+  if (const sip::Via* via = msg.top_via(); via && !via->has_magic_cookie()) {
+    std::string as_cancel = server_transaction_key(msg, sip::Method::Cancel);
+    as_cancel.resize(as_cancel.rfind('|') + 1);
+    t.cancel_key = std::move(as_cancel);
+  }
+  t.cancellable = true;
+  cancel_index_.insert(hash_key(cancel_match_key(t)), nid.index);
   if (invite && config_.send_100_trying) {
     auto trying = build_response(msg, 100, remote, {});
     trying.add(sip::HeaderId::ContentLength, "0");
@@ -500,6 +514,22 @@ void TransactionLayer::on_request(const sip::Message& msg, const sip::Endpoint& 
     emit(t, t.last_response);
   }
   user_.on_request(nid, msg, remote, local, now);
+}
+
+std::string_view TransactionLayer::cancel_match_key(const Transaction& t) {
+  if (!t.cancel_key.empty()) return t.cancel_key;
+  const std::string_view key = t.key;
+  return key.substr(0, key.rfind('|') + 1);
+}
+
+TransactionId TransactionLayer::lookup_cancelled(std::string_view match_key) const {
+  if (match_key.empty()) return {};
+  auto slot = cancel_index_.find(hash_key(match_key), [&](std::uint32_t i) {
+    const Transaction& t = slots_[i];
+    return t.cancellable && t.state != TransactionState::Terminated && cancel_match_key(t) == match_key;
+  });
+  if (!slot) return {};
+  return TransactionId{*slot, slots_[*slot].generation};
 }
 
 void TransactionLayer::on_cancel(const sip::Message& cancel, const sip::Endpoint& remote, const sip::Endpoint& local,
@@ -514,6 +544,11 @@ void TransactionLayer::on_cancel(const sip::Message& cancel, const sip::Endpoint
     }
     return;
   }
+  // §9.2: the CANCEL matches the server transaction whose §17.2.3 key is its
+  // own but for the method, whatever that method is (the ACK and CANCEL
+  // never are: neither is indexed).
+  const std::string_view own = key_scratch_;
+  const TransactionId target_id = lookup_cancelled(own.substr(0, own.rfind('|') + 1));
   const TransactionId cancel_id = create(TransactionKind::ServerNonInvite, sip::Method::Cancel, key_scratch_);
   {
     Transaction& t = slots_[cancel_id.index];
@@ -522,16 +557,52 @@ void TransactionLayer::on_cancel(const sip::Message& cancel, const sip::Endpoint
     t.local = local;
     t.remote = txn::response_destination(cancel, remote);
   }
-  // §9.2: the CANCEL matches the INVITE server transaction with the same key
-  // but method INVITE.
-  const TransactionId invite_id = lookup(server_transaction_key(cancel, sip::Method::Invite));
-  const Transaction* invite = find(invite_id);
-  const bool pending = invite && invite->kind == TransactionKind::ServerInvite &&
-                       invite->state == TransactionState::Proceeding;
-  auto response = build_response(cancel, invite ? 200 : 481, remote, {});
+  const Transaction* target = find(target_id);
+  const bool pending = target && target->kind == TransactionKind::ServerInvite &&
+                       target->state == TransactionState::Proceeding;
+  // §9.2: the 200 carries the To-tag of the cancelled request's responses.
+  const int status = target ? 200 : 481;
+  auto response = build_response(cancel, status, remote, target ? std::string_view(target->local_tag) : std::string_view());
   response.add(sip::HeaderId::ContentLength, "0");
-  send_response(cancel_id, invite ? 200 : 481, response.serialize(), now);
-  if (pending) user_.on_cancel(invite_id, cancel, now);
+  send_response(cancel_id, status, response.serialize(), now);
+  if (pending) user_.on_cancel(target_id, cancel, now);
+}
+
+bool TransactionLayer::set_local_tag(TransactionId server, std::string_view tag) {
+  Transaction* t = find(server);
+  if (!t || (t->kind != TransactionKind::ServerInvite && t->kind != TransactionKind::ServerNonInvite)) return false;
+  t->local_tag = std::string(tag);
+  return true;
+}
+
+void TransactionLayer::transport_failed(const Transmit& what, std::string_view why, TimePoint now) {
+  // Parsed into scratch_message_, which the user may reuse through
+  // send_cancel(): the key is taken before any callback.
+  const auto mode = sip::is_reliable(what.destination.transport) ? sip::ParseMode::Stream : sip::ParseMode::Datagram;
+  if (!sip::parse(what.bytes, scratch_message_, mode)) return;
+  const sip::Message& m = scratch_message_;
+  if (!m.cseq() || !m.top_via()) return;
+  TransactionId id;
+  if (m.is_request()) {
+    if (m.method() == sip::Method::Ack) return;  // no transaction waits on an ACK
+    client_transaction_key(m, key_scratch_);
+    id = lookup(key_scratch_);
+    const Transaction* t = find(id);
+    // §17.1.4: only a request still waiting for its final response.
+    if (!t || (t->kind != TransactionKind::ClientInvite && t->kind != TransactionKind::ClientNonInvite) ||
+        (t->state != TransactionState::Calling && t->state != TransactionState::Trying &&
+         t->state != TransactionState::Proceeding))
+      return;
+  } else {
+    server_transaction_key(m, m.cseq()->method, key_scratch_);
+    id = lookup(key_scratch_);
+    const Transaction* t = find(id);
+    if (!t || (t->kind != TransactionKind::ServerInvite && t->kind != TransactionKind::ServerNonInvite)) return;
+  }
+  ++stats_.transport_errors;
+  user_.on_transport_error(id, why, now);  // while the handle is live, as for a timeout
+  terminate(id, now);
+  prune_timers();
 }
 
 bool TransactionLayer::send_response(TransactionId server, int status, std::string bytes, TimePoint now) {

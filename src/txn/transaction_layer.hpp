@@ -9,8 +9,13 @@
 //  - absorbs request retransmissions and answers them with the last response;
 //  - builds and sends the ACK for a non-2xx final response (§17.1.1.3);
 //  - sends 100 Trying for a new INVITE (§17.2.1), unless configured not to;
-//  - answers CANCEL: 200 when it matches a live INVITE server transaction
-//    (then tells the user, who sends the 487), 481 when it matches nothing;
+//  - answers CANCEL (§9.2): 200 when it matches a server transaction of
+//    any method by the §17.2.3 rule (all but the method), with the To-tag
+//    the user gave that transaction (set_local_tag); an INVITE still without
+//    its final response is then handed to the user, who sends the 487;
+//    481 when it matches nothing;
+//  - ends a transaction whose message the driver could not send
+//    (§17.1.4, §17.2.4) and tells the user (on_transport_error);
 //  - sends a request larger than 1,300 bytes over TCP instead of UDP (§18.1.1).
 // What stays with the user: 2xx retransmission until ACK and the ACK for a
 // 2xx (RFC 6026 moves both to the TU), reliable provisionals (RFC 3262).
@@ -86,6 +91,12 @@ class TransactionUser {
   /// A CANCEL matched this INVITE server transaction before its final
   /// response; the layer has answered the CANCEL with 200.
   virtual void on_cancel(TransactionId invite_server, const sip::Message& cancel, TimePoint now) = 0;
+  /// The driver could not send a message of this transaction (§17.1.4 for
+  /// a client, §17.2.4 for a server transaction): the layer ends it right
+  /// after this call. For a client transaction treat it as a 503 Service
+  /// Unavailable from the next hop (RFC 3261 §8.1.3.1). `why` is the
+  /// driver's words, valid during the call.
+  virtual void on_transport_error(TransactionId /*txn*/, std::string_view /*why*/, TimePoint) {}
   /// A response that matches no client transaction. RFC 6026 §8.1 has the
   /// layer drop it; this hook is for counting and logging only.
   virtual void on_stray_response(const sip::Message&, const sip::Endpoint& /*remote*/, TimePoint) {}
@@ -114,6 +125,7 @@ struct TransactionStats {
   std::uint64_t dropped = 0;
   std::uint64_t timeouts = 0;
   std::uint64_t switched_to_tcp = 0;                   // §18.1.1 size rule
+  std::uint64_t transport_errors = 0;                  // transactions ended by transport_failed()
 };
 
 class TransactionLayer final : public Node {
@@ -126,6 +138,12 @@ class TransactionLayer final : public Node {
   void advance(TimePoint now) override;
   std::optional<TimePoint> next_deadline() const override { return timers_.next_deadline(); }
   void take_transmits(std::vector<Transmit>& out) override;
+  /// Finds the live transaction that sent `what` (a request: the client
+  /// transaction of its branch and method, while it still awaits a final
+  /// response; a response: the server transaction it answers), tells the
+  /// user through on_transport_error() and ends it. Anything else (an ACK,
+  /// a message of a transaction already gone) is ignored.
+  void transport_failed(const Transmit& what, std::string_view why, TimePoint now) override;
 
   /// The same as receive(), for a message the driver has already parsed.
   void receive_message(const sip::Message& msg, const sip::Endpoint& remote, const sip::Endpoint& local,
@@ -144,6 +162,11 @@ class TransactionLayer final : public Node {
   /// CANCELs a client INVITE transaction that has had a provisional
   /// response (RFC 3261 §9.1), built from the INVITE as it was sent.
   TransactionId send_cancel(TransactionId invite, TimePoint now);
+  /// The To-tag the user answers this server transaction's request with
+  /// (RFC 3261 §9.2: the 200 to a CANCEL carries the same tag as the
+  /// responses to the request it cancels). False when `server` is not a
+  /// live server transaction.
+  bool set_local_tag(TransactionId server, std::string_view tag);
   /// Ends a transaction at once (a CANCELled INVITE that never got its
   /// final response, RFC 3261 §9.1).
   void abandon(TransactionId id, TimePoint now);
@@ -180,6 +203,9 @@ class TransactionLayer final : public Node {
     std::string request;        // client: the request, for retransmission and the non-2xx ACK
     std::string last_response;  // server: the last response sent
     std::string ack;            // client INVITE: the ACK sent for a non-2xx
+    std::string local_tag;      // server: the To-tag of the user's responses (set_local_tag)
+    std::string cancel_key;     // server, RFC 2543 peers only: what a CANCEL must match (else a prefix of key)
+    bool cancellable = false;   // server: in cancel_index_
     sip::Endpoint local;
     sip::Endpoint remote;       // client: the request's destination; server: the response destination
     Duration interval{};        // current retransmit interval
@@ -206,12 +232,16 @@ class TransactionLayer final : public Node {
   void on_response(const sip::Message& msg, const sip::Endpoint& remote, TimePoint now);
   void on_cancel(const sip::Message& cancel, const sip::Endpoint& remote, const sip::Endpoint& local, TimePoint now);
   std::string build_non_2xx_ack(const Transaction& t, const sip::Message& response) const;
+  // RFC 3261 §9.2: a CANCEL matches by the §17.2.3 key without the method.
+  static std::string_view cancel_match_key(const Transaction& t);
+  TransactionId lookup_cancelled(std::string_view match_key) const;
 
   TransactionUser& user_;
   TimerConfig config_;
   std::vector<Transaction> slots_;
   std::vector<std::uint32_t> free_;
   FlatIndex index_;  // hash of the transaction key → slot
+  FlatIndex cancel_index_;  // server transactions but CANCEL: hash of cancel_match_key → slot
   TimerQueue timers_;
   std::vector<Transmit> out_;
   std::size_t live_ = 0;

@@ -8,10 +8,12 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "sip/parser.hpp"
+#include "util/ascii.hpp"
 
 namespace imsflow::dialog {
 namespace {
@@ -33,6 +35,12 @@ constexpr std::string_view kAnswer =
 struct Recorder : SessionObserver {
   std::vector<SessionEvent> events;
   std::function<void(const SessionEvent&)> react;
+  std::optional<std::string> answer;  // what answer_offer() gives (nullopt: the session's own SDP)
+  std::vector<std::string> offers;    // every offer answer_offer() was asked about
+  std::optional<std::string> answer_offer(SessionId, std::string_view offer) override {
+    offers.emplace_back(offer);
+    return answer;
+  }
   void on_session_event(const SessionEvent& e) override {
     SessionEvent copy = e;
     copy.body = {};
@@ -589,9 +597,11 @@ TEST_F(SessionTest, MalformedResponsesAreDiscardedWithAReason) {
   ASSERT_TRUE(invite);
   const std::string branch(invite->top_via()->branch);
   const std::string call_id(invite->call_id());
+  // Copied: `out` is reused below, and `invite` points into it.
+  const std::string from(invite->find(sip::HeaderId::From)->value);
   auto response = [&](std::string status_line, std::string to_tag, std::string extra) {
     std::string r = status_line + "\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=" + branch + ";rport=5060\r\n";
-    r += "From: " + std::string(invite->find(sip::HeaderId::From)->value) + "\r\n";
+    r += "From: " + from + "\r\n";
     r += "To: <sip:bob@127.0.0.1:5070>" + to_tag + "\r\nCall-ID: " + call_id + "\r\nCSeq: 1 INVITE\r\n";
     r += "Contact: <sip:bob@127.0.0.1:5070>\r\n" + extra + "Content-Length: 0\r\n\r\n";
     return r;
@@ -684,18 +694,55 @@ TEST_F(SessionTest, SessionTimerRefresheeSendsByeWhenNoRefreshCame) {
   EXPECT_EQ(ev.last(SessionEventKind::Ended)->cause, "released by the peer with BYE");
 }
 
-TEST_F(SessionTest, TooBriefSessionIntervalGets422WithMinSE) {
+// RFC 4028 §7.3: the 422 names the least interval the UAS takes; the UAC
+// tries again with it, on the same Call-ID with a new CSeq and branch.
+// (This test used to stop at the 422, with a UAC asking 30 s below its own
+// Min-SE of 90 s; RFC 4028 §7.1 forbids that, so this UAC's Min-SE is 30.)
+TEST_F(SessionTest, TooBriefSessionIntervalGets422AndTheInviteIsRetriedWithItsMinSE) {
   UserAgentConfig c = config_for(kAlice, "alice", 1);
   c.session_expires = 30;
+  c.min_se = 30;
   Recorder ev;
   UserAgent a{c, ev};
   Wire w{a, bob};
-  a.call(call_bob(), w.now);
+  bob_events.react = [&](const SessionEvent& e) {
+    if (e.kind == SessionEventKind::Incoming) bob.answer(e.session, kAnswer, w.now);
+  };
+  const SessionId call = a.call(call_bob(), w.now);
   w.run_for(1s);
-  EXPECT_EQ(ev.last(SessionEventKind::Failed)->status, 422);
+  const std::vector<std::string> expected{"A->B INVITE",       "B->A 100 (INVITE)", "B->A 422 (INVITE)",
+                                          "A->B ACK",          "A->B INVITE",       "B->A 100 (INVITE)",
+                                          "B->A 200 (INVITE)", "A->B ACK"};
+  EXPECT_EQ(w.ladder, expected);
+  EXPECT_EQ(a.state(call), SessionState::Confirmed);
+  EXPECT_EQ(ev.last(SessionEventKind::Failed), nullptr);
   auto at = std::find(w.ladder.begin(), w.ladder.end(), "B->A 422 (INVITE)");
   ASSERT_NE(at, w.ladder.end());
   EXPECT_NE(w.bytes[at - w.ladder.begin()].find("Min-SE: 90"), std::string::npos);
+  auto first = sip::parse(w.bytes[0]);
+  auto retry = sip::parse(w.bytes[4]);
+  ASSERT_TRUE(first && retry);
+  EXPECT_EQ(retry->call_id(), first->call_id());
+  EXPECT_EQ(*retry->from()->tag(), *first->from()->tag());
+  EXPECT_EQ(retry->cseq()->number, first->cseq()->number + 1);
+  EXPECT_NE(retry->top_via()->branch, first->top_via()->branch);
+  EXPECT_NE(w.bytes[4].find("Session-Expires: 90\r\n"), std::string::npos) << w.bytes[4];
+  EXPECT_NE(w.bytes[4].find("Min-SE: 90\r\n"), std::string::npos) << w.bytes[4];
+  auto ok = std::find(w.ladder.begin(), w.ladder.end(), "B->A 200 (INVITE)");
+  EXPECT_NE(w.bytes[ok - w.ladder.begin()].find("Session-Expires: 90"), std::string::npos);
+}
+
+TEST_F(SessionTest, SessionExpiresIsNeverBelowTheUacsOwnMinSE) {
+  UserAgentConfig c = config_for(kAlice, "alice", 1);
+  c.session_expires = 30;  // below its own Min-SE of 90
+  Recorder ev;
+  UserAgent a{c, ev};
+  a.call(call_bob(), wire.now);
+  std::vector<txn::Transmit> out;
+  a.take_transmits(out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_NE(out[0].bytes.find("Session-Expires: 90\r\n"), std::string::npos) << out[0].bytes;
+  EXPECT_NE(out[0].bytes.find("Min-SE: 90\r\n"), std::string::npos);
 }
 
 }  // namespace
@@ -841,6 +888,363 @@ TEST_F(SessionTest, OutOfOrderRSeqIsNotPracked) {
   EXPECT_TRUE(out.empty());
   (void)before;
   (void)call;
+}
+
+}  // namespace
+}  // namespace imsflow::dialog
+
+// --- offer/answer state, PRACK after the final response, CANCEL tags, merged
+// requests, transport errors ---------------------------------------------------
+
+namespace imsflow::dialog {
+namespace {
+
+constexpr std::string_view kSecondSdp =
+    "v=0\r\no=- 2 3 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+    "m=audio 5002 RTP/AVP 116\r\na=rtpmap:116 AMR-WB/16000\r\n";
+
+// The body of a message as the wire carried it.
+std::string body_of(const std::string& bytes) {
+  const std::size_t end = bytes.find("\r\n\r\n");
+  return end == std::string::npos ? std::string() : bytes.substr(end + 4);
+}
+
+// The message behind the first ladder line `label`; empty when there is none.
+std::string first(const Wire& w, std::string_view label) {
+  auto at = std::find(w.ladder.begin(), w.ladder.end(), label);
+  return at == w.ladder.end() ? std::string() : w.bytes[at - w.ladder.begin()];
+}
+
+// `bytes` (a bodiless request) with an SDP body.
+std::string with_sdp(std::string bytes, std::string_view sdp) {
+  const std::size_t cl = bytes.find("Content-Length: 0\r\n");
+  bytes.replace(cl, 19, "Content-Type: application/sdp\r\nContent-Length: " + std::to_string(sdp.size()) + "\r\n");
+  return bytes + std::string(sdp);
+}
+
+// A PRACK of Alice's made into an UPDATE (new CSeq and branch, no RAck).
+std::string update_from_prack(std::string prack, std::uint32_t cseq, std::string_view branch) {
+  prack.replace(0, 5, "UPDATE");
+  const std::size_t c = prack.find("CSeq: ");
+  prack.replace(c, prack.find("\r\n", c) - c, "CSeq: " + std::to_string(cseq) + " UPDATE");
+  const std::size_t b = prack.find("branch=") + 7;
+  prack.replace(b, prack.find_first_of(";\r", b) - b, branch);
+  const std::size_t rack = prack.find("RAck:");
+  prack.erase(rack, prack.find("\r\n", rack) + 2 - rack);
+  return prack;
+}
+
+std::vector<txn::Transmit> deliver(UserAgent& to, const std::string& bytes, const Endpoint& from,
+                                   const Endpoint& at, TimePoint now) {
+  to.receive(bytes, from, at, now);
+  std::vector<txn::Transmit> out;
+  to.take_transmits(out);
+  return out;
+}
+
+// RFC 3261 §13.2.1 / RFC 3262 §5: an INVITE without SDP; the callee's
+// reliable 183 makes the offer, the caller's PRACK answers it (its body is
+// the app's answer from answer_offer()), the PRACK's 200 and the 2xx have
+// no SDP.
+TEST_F(SessionTest, OfferlessInviteGetsTheOfferInTheReliable183AndTheAnswerInThePrack) {
+  alice_events.answer = std::string(kAnswer);
+  bob_events.react = [this](const SessionEvent& e) {
+    if (e.kind == SessionEventKind::Incoming) {
+      bob_session = e.session;
+      bob.send_provisional(e.session, 183, kOffer, wire.now);
+      bob.answer(e.session, kSecondSdp, wire.now);  // held for the PRACK; the 2xx then has no SDP
+    }
+  };
+  CallRequest r = call_bob();
+  r.sdp_offer.clear();
+  const SessionId call = alice.call(r, wire.now);
+  wire.run_for(1s);
+  const std::vector<std::string> expected{"A->B INVITE",      "B->A 100 (INVITE)", "B->A 183 (INVITE)", "A->B PRACK",
+                                          "B->A 200 (PRACK)", "B->A 200 (INVITE)", "A->B ACK"};
+  EXPECT_EQ(wire.ladder, expected);
+  EXPECT_EQ(body_of(first(wire, "A->B INVITE")), "");
+  EXPECT_EQ(body_of(first(wire, "B->A 183 (INVITE)")), kOffer);
+  EXPECT_EQ(body_of(first(wire, "A->B PRACK")), kAnswer) << "the PRACK carries the answer";
+  EXPECT_EQ(body_of(first(wire, "B->A 200 (PRACK)")), "") << "the PRACK was an answer, not an offer";
+  EXPECT_EQ(body_of(first(wire, "B->A 200 (INVITE)")), "") << "the exchange is complete: no SDP in the 2xx";
+  ASSERT_EQ(alice_events.offers.size(), 1u);
+  EXPECT_EQ(alice_events.offers[0], kOffer);
+  EXPECT_EQ(alice.state(call), SessionState::Confirmed);
+  auto a = alice.offer_answer(call);
+  auto b = bob.offer_answer(bob_session);
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->phase, OfferAnswerPhase::Complete);
+  EXPECT_EQ(a->offer_in, SdpCarrier::ReliableProvisional);
+  EXPECT_EQ(a->answer_in, SdpCarrier::Prack);
+  EXPECT_TRUE(a->settled);
+  EXPECT_EQ(b->phase, OfferAnswerPhase::Complete);
+  EXPECT_EQ(b->answer_in, SdpCarrier::Prack);
+}
+
+// RFC 3261 §13.2.1: no offer in the INVITE and none in a reliable 18x: the
+// 2xx offers (the app's SDP) and the ACK answers.
+TEST_F(SessionTest, OfferlessInviteGetsTheOfferInThe2xxAndTheAnswerInTheAck) {
+  alice_events.answer = std::string(kAnswer);
+  bob_events.react = [this](const SessionEvent& e) {
+    if (e.kind == SessionEventKind::Incoming) {
+      bob_session = e.session;
+      EXPECT_FALSE(bob.answer(e.session, {}, wire.now)) << "the 2xx must offer, and there is no SDP yet";
+      bob.answer(e.session, kOffer, wire.now);
+    }
+  };
+  CallRequest r = call_bob();
+  r.sdp_offer.clear();
+  const SessionId call = alice.call(r, wire.now);
+  wire.run_for(1s);
+  EXPECT_EQ(body_of(first(wire, "B->A 200 (INVITE)")), kOffer);
+  EXPECT_EQ(body_of(first(wire, "A->B ACK")), kAnswer) << "the ACK answers the 2xx's offer";
+  EXPECT_EQ(alice.state(call), SessionState::Confirmed);
+  EXPECT_EQ(bob.state(bob_session), SessionState::Confirmed);
+  auto b = bob.offer_answer(bob_session);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->phase, OfferAnswerPhase::Complete);
+  EXPECT_EQ(b->offer_in, SdpCarrier::Final2xx);
+  EXPECT_EQ(b->answer_in, SdpCarrier::Ack);
+}
+
+// RFC 3262 §5: once the exchange is complete, a PRACK body is a new offer,
+// answered in the PRACK's 200 (here by the session's own SDP).
+TEST_F(SessionTest, PrackOfferAfterTheExchangeIsAnsweredInItsTwoHundred) {
+  bob_events.react = [this](const SessionEvent& e) {
+    if (e.kind == SessionEventKind::Incoming) {
+      bob_session = e.session;
+      bob.send_provisional(e.session, 183, kAnswer, wire.now);
+    }
+  };
+  wire.drop = [](const std::string& l) { return l == "A->B PRACK"; };
+  alice.call(call_bob(), wire.now);
+  wire.run_for(25ms);
+  const std::string prack = first(wire, "A->B PRACK [lost]");
+  ASSERT_FALSE(prack.empty());
+  auto out = deliver(bob, with_sdp(prack, kSecondSdp), kAlice, kBob, wire.now);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].bytes.substr(0, 11), "SIP/2.0 200");
+  EXPECT_EQ(body_of(out[0].bytes), kAnswer);
+  auto b = bob.offer_answer(bob_session);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->offer_in, SdpCarrier::Prack);
+  EXPECT_EQ(b->answer_in, SdpCarrier::PrackResponse);
+}
+
+// RFC 3311 §5.2: an UPDATE offer while our own offer (the 183's) waits for
+// its answer is glare: 491.
+TEST_F(SessionTest, UpdateOfferWhileOurOfferIsOpenGets491) {
+  alice_events.answer = std::string(kAnswer);
+  bob_events.react = [this](const SessionEvent& e) {
+    if (e.kind == SessionEventKind::Incoming) {
+      bob_session = e.session;
+      bob.send_provisional(e.session, 183, kOffer, wire.now);
+    }
+  };
+  wire.drop = [](const std::string& l) { return l == "A->B PRACK"; };  // the answer never comes
+  CallRequest r = call_bob();
+  r.sdp_offer.clear();
+  alice.call(r, wire.now);
+  wire.run_for(25ms);
+  const std::string prack = first(wire, "A->B PRACK [lost]");
+  ASSERT_FALSE(prack.empty());
+  // The PRACK carried Alice's answer; as an UPDATE that body is an offer.
+  auto out = deliver(bob, update_from_prack(prack, 7, "z9hG4bKupd491"), kAlice, kBob, wire.now);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].bytes.substr(0, 11), "SIP/2.0 491");
+  EXPECT_EQ(bob.offer_answer(bob_session)->phase, OfferAnswerPhase::LocalOffer);
+}
+
+// RFC 3311 §5.2: an UPDATE offer while the INVITE's offer is still
+// unanswered (the 180 had no SDP) gets 500 with Retry-After 0-10 s.
+TEST_F(SessionTest, UpdateOfferWhileThePeersOfferIsUnansweredGets500WithRetryAfter) {
+  bob_events.react = [this](const SessionEvent& e) {
+    if (e.kind == SessionEventKind::Incoming) {
+      bob_session = e.session;
+      bob.send_provisional(e.session, 180, {}, wire.now);
+    }
+  };
+  const SessionId call = alice.call(call_bob(), wire.now);
+  wire.run_for(100ms);
+  EXPECT_EQ(alice.state(call), SessionState::Early);
+  EXPECT_FALSE(alice.update(call, kSecondSdp, wire.now)) << "RFC 3311 §5.1: the INVITE's offer has no answer yet";
+  EXPECT_FALSE(bob.update(bob_session, kSecondSdp, wire.now)) << "nor has Bob answered it";
+  const std::string prack = first(wire, "A->B PRACK");
+  ASSERT_FALSE(prack.empty());
+  auto out = deliver(bob, with_sdp(update_from_prack(prack, 7, "z9hG4bKupd500"), kSecondSdp), kAlice, kBob, wire.now);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].bytes.substr(0, 11), "SIP/2.0 500");
+  auto m = sip::parse(out[0].bytes);
+  ASSERT_TRUE(m);
+  const sip::HeaderField* ra = m->find("Retry-After");
+  ASSERT_TRUE(ra);
+  auto seconds = ascii::parse_uint(ra->value, 100);
+  ASSERT_TRUE(seconds);
+  EXPECT_LE(*seconds, 10u);
+}
+
+// RFC 3311 §5.1: the UAS may offer in UPDATE only once its answer-bearing
+// reliable 183 was PRACKed; the UAC once the answer came reliably.
+TEST_F(SessionTest, EarlyUpdateWaitsUntilTheOfferAnswerSettled) {
+  bool refused_before_prack = false;
+  bool allowed_after_prack = false;
+  bob_events.react = [&](const SessionEvent& e) {
+    if (e.kind == SessionEventKind::Incoming) {
+      bob_session = e.session;
+      bob.send_provisional(e.session, 183, kAnswer, wire.now);
+      refused_before_prack = !bob.update(e.session, kSecondSdp, wire.now);
+    } else if (e.kind == SessionEventKind::PrackDone) {
+      allowed_after_prack = bob.update(e.session, kSecondSdp, wire.now);
+    }
+  };
+  const SessionId call = alice.call(call_bob(), wire.now);
+  wire.run_for(1s);
+  EXPECT_TRUE(refused_before_prack);
+  EXPECT_TRUE(allowed_after_prack);
+  EXPECT_EQ(std::count(wire.ladder.begin(), wire.ladder.end(), "A->B 200 (UPDATE)"), 1);
+  EXPECT_EQ(bob_events.last(SessionEventKind::Updated)->status, 200);
+  EXPECT_EQ(alice.state(call), SessionState::Early);
+  EXPECT_TRUE(alice.update(call, kOffer, wire.now)) << "the answer came in the reliable 183";
+}
+
+// RFC 3261 §13.2.1, RFC 6337 §3.1.1: the exchange completed in the 183 and
+// its PRACK; the 2xx must not bring a different SDP.
+TEST_F(SessionTest, AnswerAfterTheExchangeCompletedSendsNoNewSdpInThe2xx) {
+  bob_events.react = [this](const SessionEvent& e) {
+    if (e.kind == SessionEventKind::Incoming) {
+      bob_session = e.session;
+      bob.send_provisional(e.session, 183, kAnswer, wire.now);
+    } else if (e.kind == SessionEventKind::PrackDone) {
+      bob.answer(e.session, kSecondSdp, wire.now);
+    }
+  };
+  const SessionId call = alice.call(call_bob(), wire.now);
+  wire.run_for(1s);
+  EXPECT_EQ(alice.state(call), SessionState::Confirmed);
+  const std::string ok = first(wire, "B->A 200 (INVITE)");
+  ASSERT_FALSE(ok.empty());
+  EXPECT_EQ(body_of(ok), "") << ok;
+}
+
+// RFC 3262 §3: a PRACK for a reliable provisional still outstanding when the
+// final response went gets 200, not 481.
+TEST_F(SessionTest, PrackArrivingAfterTheFinalResponseStillGets200) {
+  bob_events.react = [this](const SessionEvent& e) {
+    if (e.kind == SessionEventKind::Incoming) {
+      bob.send_provisional(e.session, 180, {}, wire.now);
+      bob.reject(e.session, 486, wire.now);  // before the 180's PRACK can come
+    }
+  };
+  alice.call(call_bob(), wire.now);
+  wire.run_for(1s);
+  const std::vector<std::string> expected{"A->B INVITE", "B->A 100 (INVITE)", "B->A 180 (INVITE)", "B->A 486 (INVITE)",
+                                          "A->B PRACK",  "A->B ACK",          "B->A 200 (PRACK)"};
+  EXPECT_EQ(wire.ladder, expected);
+  EXPECT_EQ(alice_events.last(SessionEventKind::Failed)->status, 486);
+  wire.run_for(40s);
+  expect_no_leaks();
+  // The INVITE transaction is over: now the same PRACK matches nothing.
+  std::string late = first(wire, "A->B PRACK");
+  late.replace(late.find("branch=") + 7, 7, "z9hG4bKlate");
+  auto out = deliver(bob, late, kAlice, kBob, wire.now);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].bytes.substr(0, 11), "SIP/2.0 481");
+}
+
+// RFC 3261 §9.2: the 200 to CANCEL carries the To-tag of the INVITE's responses.
+TEST_F(SessionTest, CancelIsAnsweredWithTheInvitesToTag) {
+  bob_events.react = [this](const SessionEvent& e) {
+    if (e.kind == SessionEventKind::Incoming) bob.send_provisional(e.session, 180, {}, wire.now);
+  };
+  const SessionId call = alice.call(call_bob(), wire.now);
+  wire.run_for(100ms);
+  alice.hang_up(call, wire.now);
+  wire.run_for(1s);
+  const std::string ringing_bytes = first(wire, "B->A 180 (INVITE)");
+  const std::string cancelled_bytes = first(wire, "B->A 200 (CANCEL)");
+  auto ringing = sip::parse(ringing_bytes);
+  auto cancelled = sip::parse(cancelled_bytes);
+  ASSERT_TRUE(ringing && cancelled);
+  ASSERT_TRUE(cancelled->to()->tag());
+  EXPECT_EQ(*cancelled->to()->tag(), *ringing->to()->tag());
+}
+
+// RFC 3261 §8.2.2.2: the same INVITE (From-tag, Call-ID, CSeq) on another
+// transaction while the first is in progress is a merged request: 482.
+TEST_F(SessionTest, MergedInviteGets482) {
+  int incoming = 0;
+  bob_events.react = [&](const SessionEvent& e) {
+    if (e.kind == SessionEventKind::Incoming) {
+      ++incoming;
+      bob.send_provisional(e.session, 180, {}, wire.now);
+    }
+  };
+  alice.call(call_bob(), wire.now);
+  wire.run_for(100ms);
+  std::string copy = first(wire, "A->B INVITE");
+  copy.replace(copy.find("branch=") + 7, 7, "z9hG4bKmerged");  // the same INVITE by another path
+  auto out = deliver(bob, copy, kAlice, kBob, wire.now);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].bytes.substr(0, 11), "SIP/2.0 100");
+  EXPECT_EQ(out[1].bytes.substr(0, 11), "SIP/2.0 482");
+  EXPECT_EQ(incoming, 1);
+  EXPECT_EQ(bob.live_sessions(), 1u);
+}
+
+// RFC 3261 §8.1.3.1 / §17.1.4: an INVITE that cannot be sent fails the call
+// as a 503 would.
+TEST_F(SessionTest, TransportErrorOnTheInviteFailsTheCall) {
+  const SessionId call = alice.call(call_bob(), wire.now);
+  std::vector<txn::Transmit> out;
+  alice.take_transmits(out);
+  ASSERT_EQ(out.size(), 1u);
+  alice.transport_failed(out[0], "connection refused", wire.now);
+  EXPECT_FALSE(alice.state(call));
+  const SessionEvent* failed = alice_events.last(SessionEventKind::Failed);
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->status, 503);
+  EXPECT_EQ(failed->cause, "transport error: connection refused");
+  EXPECT_EQ(alice.live_transactions(), 0u);
+  EXPECT_EQ(alice.transaction_stats().transport_errors, 1u);
+  EXPECT_FALSE(alice.next_deadline()) << "no Timer A/B left behind";
+}
+
+// The ACK for a 2xx goes outside any transaction: its failure still ends the session.
+TEST_F(SessionTest, TransportErrorOnTheAckEndsTheSession) {
+  bob_answers_with_reliable_183();
+  const SessionId call = alice.call(call_bob(), wire.now);
+  wire.run_for(1s);
+  ASSERT_EQ(alice.state(call), SessionState::Confirmed);
+  txn::Transmit ack{kAlice, kBob, first(wire, "A->B ACK")};
+  alice.transport_failed(ack, "network unreachable", wire.now);
+  EXPECT_FALSE(alice.state(call));
+  const SessionEvent* ended = alice_events.last(SessionEventKind::Ended);
+  ASSERT_TRUE(ended);
+  EXPECT_EQ(ended->cause, "transport error: network unreachable");
+}
+
+// The UAS's reliable 183 cannot reach the caller: the session fails.
+TEST_F(SessionTest, TransportErrorOnAReliableProvisionalFailsTheUasSession) {
+  bob_events.react = [this](const SessionEvent& e) {
+    if (e.kind == SessionEventKind::Incoming) {
+      bob_session = e.session;
+      bob.send_provisional(e.session, 183, kAnswer, wire.now);
+    }
+  };
+  alice.call(call_bob(), wire.now);
+  std::vector<txn::Transmit> out;
+  alice.take_transmits(out);
+  bob.receive(out[0].bytes, kAlice, kBob, wire.now);
+  out.clear();
+  bob.take_transmits(out);
+  ASSERT_EQ(out.size(), 2u);  // 100, 183
+  bob.transport_failed(out[1], "connection reset", wire.now);
+  EXPECT_FALSE(bob.state(bob_session));
+  const SessionEvent* failed = bob_events.last(SessionEventKind::Failed);
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->cause, "transport error: connection reset");
+  EXPECT_EQ(bob.live_transactions(), 0u);
+  EXPECT_FALSE(bob.next_deadline()) << "no 183 retransmission left behind";
 }
 
 }  // namespace

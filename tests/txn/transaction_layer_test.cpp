@@ -28,6 +28,8 @@ struct Recorded {
   std::vector<TransactionId> cancels;
   std::vector<int> stray;
   std::vector<std::string> dropped;
+  std::vector<std::string> transport_errors;
+  std::vector<TransactionId> transport_error_ids;
   int terminated = 0;
 };
 
@@ -48,6 +50,10 @@ class RecordingUser : public TransactionUser {
   void on_stray_response(const sip::Message& m, const Endpoint&, TimePoint) override { r.stray.push_back(m.status_code()); }
   void on_dropped(std::string_view reason, const Endpoint&, TimePoint) override { r.dropped.emplace_back(reason); }
   void on_terminated(TransactionId, TimePoint) override { ++r.terminated; }
+  void on_transport_error(TransactionId txn, std::string_view why, TimePoint) override {
+    r.transport_errors.emplace_back(why);
+    r.transport_error_ids.push_back(txn);
+  }
 };
 
 std::string request(std::string_view method, std::string_view branch, std::string_view extra = {},
@@ -536,6 +542,83 @@ TEST_F(TxnTest, StrayResponsesSendNothing) {
   deliver(response(200, "INVITE", "z9hG4bKnothing"));
   EXPECT_TRUE(sent().empty());
   EXPECT_EQ(layer.stats().stray_responses, 1u);
+}
+
+// RFC 3261 §9.2: CANCEL matches by the §17.2.3 rule whatever the method
+// of the request; 200 when it matches, and only an INVITE is the user's.
+TEST_F(TxnTest, CancelMatchesAServerTransactionOfAnyMethod) {
+  deliver(request("OPTIONS", "z9hG4bKopt1"), kUacUdp, kUasUdp);
+  ASSERT_EQ(user.r.request_ids.size(), 1u);
+  sent();
+  deliver(request("CANCEL", "z9hG4bKopt1"), kUacUdp, kUasUdp);
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(start_line(out[0].bytes), "SIP/2.0 200 OK");
+  EXPECT_TRUE(user.r.cancels.empty()) << "a CANCEL of a non-INVITE has no effect on it";
+  EXPECT_EQ(layer.state(user.r.request_ids[0]), TransactionState::Trying);
+}
+
+TEST_F(TxnTest, CancelResponseCarriesTheToTagTheUserAnswersWith) {
+  deliver(request("INVITE", "z9hG4bKs9"), kUacUdp, kUasUdp);
+  const TransactionId invite = user.r.request_ids.at(0);
+  EXPECT_TRUE(layer.set_local_tag(invite, "uas-tag-1"));
+  sent();
+  deliver(request("CANCEL", "z9hG4bKs9"), kUacUdp, kUasUdp);
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  auto m = sip::parse(out[0].bytes);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->status_code(), 200);
+  ASSERT_TRUE(m->to()->tag());
+  EXPECT_EQ(*m->to()->tag(), "uas-tag-1");
+  EXPECT_EQ(user.r.cancels.size(), 1u);
+  EXPECT_FALSE(layer.set_local_tag(TransactionId{}, "x"));
+}
+
+TEST_F(TxnTest, CancelOfAnRfc2543InviteMatchesWithoutTheMagicCookie) {
+  deliver(request("INVITE", "old-branch-9"), kUacUdp, kUasUdp);
+  sent();
+  deliver(request("CANCEL", "old-branch-9"), kUacUdp, kUasUdp);
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(start_line(out[0].bytes), "SIP/2.0 200 OK");
+  EXPECT_EQ(user.r.cancels.size(), 1u);
+}
+
+// RFC 3261 §17.1.4: a request that cannot be sent ends its client transaction.
+TEST_F(TxnTest, TransportFailureEndsTheClientTransactionAndTellsTheUser) {
+  const TransactionId id = send("INVITE", "z9hG4bKtf1");
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  layer.transport_failed(out[0], "connection refused", now);
+  ASSERT_EQ(user.r.transport_errors.size(), 1u);
+  EXPECT_EQ(user.r.transport_errors[0], "connection refused");
+  EXPECT_EQ(user.r.transport_error_ids[0], id);
+  EXPECT_FALSE(layer.state(id));
+  EXPECT_EQ(layer.live_transactions(), 0u);
+  EXPECT_FALSE(layer.next_deadline()) << "Timer A and B are gone with it";
+  EXPECT_TRUE(user.r.timeouts.empty());
+  EXPECT_EQ(layer.stats().transport_errors, 1u);
+  layer.transport_failed(out[0], "again", now);  // the transaction is gone: nothing happens
+  EXPECT_EQ(user.r.transport_errors.size(), 1u);
+}
+
+// RFC 3261 §17.2.4: a response that cannot be sent ends its server transaction.
+TEST_F(TxnTest, TransportFailureOfAResponseEndsTheServerTransaction) {
+  deliver(request("INVITE", "z9hG4bKtf2"), kUacUdp, kUasUdp);
+  const TransactionId invite = user.r.request_ids.at(0);
+  sent();
+  std::string ringing = response(180, "INVITE", "z9hG4bKtf2");
+  ASSERT_TRUE(layer.send_response(invite, 180, ringing, now));
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  layer.transport_failed(out[0], "connection reset", now);
+  ASSERT_EQ(user.r.transport_error_ids.size(), 1u);
+  EXPECT_EQ(user.r.transport_error_ids[0], invite);
+  EXPECT_FALSE(layer.state(invite));
+  // An ACK belongs to no transaction waiting on it: ignored.
+  layer.transport_failed(Transmit{kUacUdp, kUasUdp, request("ACK", "z9hG4bKtf3")}, "x", now);
+  EXPECT_EQ(user.r.transport_errors.size(), 1u);
 }
 
 TEST(TransactionTable, HundredThousandTransactionsComeAndGo) {
