@@ -44,6 +44,25 @@ std::optional<sip::Endpoint> endpoint_of(std::string_view uri_text, sip::Transpo
   return sip::Endpoint{t, *ip, static_cast<std::uint16_t>(uri->has_port ? uri->port : 5060)};
 }
 
+// Adds the "Name: value\r\n" lines of `extra`, then the SDP body (or a zero
+// Content-Length), and serializes.
+std::string finish_message(sip::MessageBuilder& b, std::string_view extra, std::string_view sdp) {
+  while (!extra.empty()) {
+    const std::size_t eol = extra.find("\r\n");
+    const std::string_view line = extra.substr(0, eol);
+    const std::size_t colon = line.find(':');
+    if (colon != std::string_view::npos) b.add(line.substr(0, colon), ascii::trim_lws(line.substr(colon + 1)));
+    if (eol == std::string_view::npos) break;
+    extra.remove_prefix(eol + 2);
+  }
+  if (!sdp.empty()) {
+    b.set_body("application/sdp", sdp);
+  } else {
+    b.add(sip::HeaderId::ContentLength, "0");
+  }
+  return b.serialize();
+}
+
 bool has_sdp(const sip::Message& m) { return !m.body().empty(); }
 
 OfferAnswer offer(SdpCarrier in, bool settled = true) {
@@ -559,21 +578,7 @@ std::string UserAgent::build_request(Session& s, Dialog& d, std::string_view met
   if (method != "ACK" && method != "INVITE" && method != "CANCEL" && !supported_.empty()) {
     b.add(sip::HeaderId::Supported, supported_);  // RFC 4028 §7.1 asks for it on each request
   }
-  std::string_view rest = extra;
-  while (!rest.empty()) {
-    const std::size_t eol = rest.find("\r\n");
-    std::string_view line = rest.substr(0, eol);
-    const std::size_t colon = line.find(':');
-    if (colon != std::string_view::npos) b.add(line.substr(0, colon), ascii::trim_lws(line.substr(colon + 1)));
-    if (eol == std::string_view::npos) break;
-    rest.remove_prefix(eol + 2);
-  }
-  if (!body.empty()) {
-    b.set_body("application/sdp", body);
-  } else {
-    b.add(sip::HeaderId::ContentLength, "0");
-  }
-  return b.serialize();
+  return finish_message(b, extra, body);
 }
 
 sip::Endpoint UserAgent::next_hop(const Session& s, const Dialog& d) const {
@@ -601,21 +606,7 @@ std::string UserAgent::build_response(const Session& s, int status, std::string_
     b.add(sip::HeaderId::Contact, contact_value());
     b.add(sip::HeaderId::Allow, config_.allow);
   }
-  std::string_view rest = extra;
-  while (!rest.empty()) {
-    const std::size_t eol = rest.find("\r\n");
-    std::string_view line = rest.substr(0, eol);
-    const std::size_t colon = line.find(':');
-    if (colon != std::string_view::npos) b.add(line.substr(0, colon), ascii::trim_lws(line.substr(colon + 1)));
-    if (eol == std::string_view::npos) break;
-    rest.remove_prefix(eol + 2);
-  }
-  if (!sdp.empty()) {
-    b.set_body("application/sdp", sdp);
-  } else {
-    b.add(sip::HeaderId::ContentLength, "0");
-  }
-  return b.serialize();
+  return finish_message(b, extra, sdp);
 }
 
 void UserAgent::respond_in_txn(txn::TransactionId server, const sip::Message& request, int status, TimePoint now,
