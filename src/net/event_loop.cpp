@@ -512,7 +512,7 @@ void EventLoop::route(std::size_t node, txn::Transmit&& t) {
       return;
     }
     case sip::Transport::Tcp:
-      queue_stream(*b, t.destination, std::move(t.bytes));
+      queue_stream(*b, node, std::move(t));
       return;
     case sip::Transport::Tls:
       ++counters_.send_errors;

@@ -224,7 +224,8 @@ class EventLoop {
   void connection_event(std::uint32_t index, std::uint32_t generation, std::uint32_t events, TimePoint now);
   void read_connection(Connection& c, TimePoint now);
   void write_connection(Connection& c, TimePoint now);
-  void queue_stream(Binding& b, const sip::Endpoint& destination, std::string&& bytes);
+  void queue_stream(Binding& b, std::size_t node, txn::Transmit&& t);
+  void report_failure(std::size_t node, const txn::Transmit& t, std::string_view why);
   Connection* open_connection(Binding& b, const sip::Endpoint& destination, TimePoint now);
   std::uint32_t add_connection(int fd, std::size_t binding, const sip::Endpoint& remote, bool connecting,
                                TimePoint now);

@@ -34,6 +34,9 @@ struct EventLoop::Connection {
   std::size_t binding = 0;
   sip::Endpoint remote;  // transport TCP
   bool connecting = false;  // connect() in progress
+  // While connecting: what each node queued here, so a failed connect can
+  // be reported to it (RFC 3261 §18.4: the transaction hears of it).
+  std::vector<std::pair<std::size_t, txn::Transmit>> awaiting_connect;
   bool writing = false;     // EPOLLOUT armed
   bool dirty = false;       // listed in dirty_connections_
   std::string out;          // bytes not written yet, from out_offset

@@ -91,6 +91,7 @@ void EventLoop::close_connection(Connection& c, std::string_view reason) {
   c.out_offset = 0;
   c.in = StreamReader{};
   c.connecting = c.writing = false;
+  c.awaiting_connect.clear();
   free_connections_.push_back(c.index);
 }
 
@@ -162,16 +163,23 @@ EventLoop::Connection* EventLoop::open_connection(Binding& b, const sip::Endpoin
   return connections_[add_connection(fd, b.index, destination, connecting, now)].get();
 }
 
-void EventLoop::queue_stream(Binding& b, const sip::Endpoint& destination, std::string&& bytes) {
-  sip::Endpoint key = destination;
+void EventLoop::report_failure(std::size_t node, const txn::Transmit& t, std::string_view why) {
+  if (node < nodes_.size() && nodes_[node]) nodes_[node]->transport_failed(t, why, Clock::now());
+}
+
+void EventLoop::queue_stream(Binding& b, std::size_t node, txn::Transmit&& t) {
+  sip::Endpoint key = t.destination;
   key.transport = sip::Transport::Tcp;
   Connection* c = nullptr;
   if (auto it = b.connections.find(key); it != b.connections.end()) c = connections_[it->second].get();
   if (!c) c = open_connection(b, key, Clock::now());
   if (!c) {
     ++counters_.send_errors;
+    report_failure(node, t, "cannot connect to " + describe_endpoint(key));
     return;
   }
+  if (c->connecting) c->awaiting_connect.emplace_back(node, t);
+  std::string bytes = std::move(t.bytes);
   if (c->unsent() + bytes.size() > options_.tcp_max_queued_bytes) {
     ++counters_.send_errors;
     close_connection(*c, "the peer does not read: more than " + std::to_string(options_.tcp_max_queued_bytes) +
@@ -232,10 +240,15 @@ void EventLoop::connection_event(std::uint32_t index, std::uint32_t generation, 
     if (getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
     if (err != 0) {
       ++counters_.connect_failures;
-      close_connection(c, std::string("connect failed: ") + std::strerror(err));
+      const std::string why = std::string("connect failed: ") + std::strerror(err);
+      auto awaiting = std::move(c.awaiting_connect);
+      c.awaiting_connect.clear();
+      close_connection(c, why);
+      for (const auto& [node, t] : awaiting) report_failure(node, t, why);
       return;
     }
     c.connecting = false;
+    c.awaiting_connect.clear();
     c.last_activity = now;
     write_connection(c, now);
     if (c.fd < 0) return;
@@ -306,7 +319,10 @@ void EventLoop::housekeeping(TimePoint now) {
       const TimePoint due = c.opened + options_.tcp_connect_timeout;
       if (now >= due) {
         ++counters_.connect_failures;
-        close_connection(c, "connect timed out after " + seconds_text(options_.tcp_connect_timeout));
+        const std::string why = "connect timed out after " + seconds_text(options_.tcp_connect_timeout);
+        auto awaiting = std::move(c.awaiting_connect);
+        close_connection(c, why);
+        for (const auto& [node, t] : awaiting) report_failure(node, t, why);
         continue;
       }
       next = std::min(next, due);

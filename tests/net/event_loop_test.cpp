@@ -489,3 +489,56 @@ TEST(EventLoopTimers, AdvanceIsCalledAtTheDeadlineNotBefore) {
 
 }  // namespace
 }  // namespace imsflow::net
+
+namespace imsflow::net::testing {
+namespace {
+
+// RFC 3261 §18.4/§17.1.4: a refused TCP connection reaches the transaction
+// at once, so the call fails with 503 instead of waiting for Timer B.
+TEST(EventLoopTcp, RefusedConnectionFailsTheCallAtOnce) {
+  EventLoop loop;
+  // A port nobody listens on: bind one, learn it, close it.
+  std::uint16_t dead_port = 0;
+  {
+    EventLoop probe;
+    auto b = probe.bind(loopback(Transport::Tcp));
+    ASSERT_TRUE(b);
+    dead_port = b->port;
+  }
+  auto local = loop.bind(loopback(Transport::Tcp));
+  ASSERT_TRUE(local);
+  struct Failures : dialog::SessionObserver {
+    int failed = 0;
+    int status = 0;
+    std::string cause;
+    void on_session_event(const dialog::SessionEvent& e) override {
+      if (e.kind == dialog::SessionEventKind::Failed) {
+        ++failed;
+        status = e.status;
+        cause = e.cause;
+      }
+    }
+  } observer;
+  dialog::UserAgentConfig config;
+  config.local = *local;
+  dialog::UserAgent ua{config, observer};
+  ASSERT_TRUE(loop.attach(ua, *local));
+  dialog::CallRequest r;
+  r.target = "sip:nobody@127.0.0.1:" + std::to_string(dead_port);
+  r.next_hop = Endpoint{Transport::Tcp, sip::IpAddress::loopback_v4(), dead_port};
+  r.sdp_offer = std::string(kOffer);
+  ua.call(r, Clock::now());
+  const auto start = Clock::now();
+  loop.run_until([&] { return observer.failed > 0; }, 5s);
+  EXPECT_EQ(observer.failed, 1);
+  EXPECT_EQ(observer.status, 503);
+  EXPECT_NE(observer.cause.find("transport error"), std::string::npos) << observer.cause;
+  EXPECT_LT(Clock::now() - start, 2s) << "not Timer B's 32 s";
+  EXPECT_GE(loop.counters().connect_failures, 1u);
+  loop.run_for(100ms);
+  EXPECT_EQ(ua.live_sessions(), 0u);
+  EXPECT_EQ(ua.live_transactions(), 0u);
+}
+
+}  // namespace
+}  // namespace imsflow::net::testing
