@@ -73,6 +73,14 @@ inline std::string finish_message(sip::MessageBuilder& b, std::string_view extra
 
 inline bool has_sdp(const sip::Message& m) { return !m.body().empty(); }
 
+inline SessionEvent session_event(SessionEventKind kind, SessionId session, TimePoint at) {
+  SessionEvent e;
+  e.kind = kind;
+  e.session = session;
+  e.at = at;
+  return e;
+}
+
 inline OfferAnswer offer(SdpCarrier in, bool settled = true) {
   return OfferAnswer{OfferAnswerPhase::LocalOffer, in, SdpCarrier::None, settled};
 }

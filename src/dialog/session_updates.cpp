@@ -116,10 +116,7 @@ void UserAgent::check_preconditions(Session& s, TimePoint now) {
   if (!s.preconditions || s.times.preconditions_met || !s.qos.met()) return;
   s.times.preconditions_met = now;
   const SessionId id{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation};
-  SessionEvent e;
-  e.kind = SessionEventKind::PreconditionsMet;
-  e.session = id;
-  e.at = now;
+  SessionEvent e = session_event(SessionEventKind::PreconditionsMet, id, now);
   if (Dialog* d = current_dialog(s)) e.remote_tag = d->remote_tag;
   emit(std::move(e));
   Session* again = find(id);
@@ -190,10 +187,7 @@ void UserAgent::on_update(Session& s, Dialog& d, txn::TransactionId server, cons
   dd->oa = completed(offer_received(SdpCarrier::Update), SdpCarrier::UpdateResponse);
   if (auto c = update.contacts().first()) dd->remote_target = std::string(c->uri.raw);  // RFC 3311: a target refresh
   respond_in_txn(server, update, 200, now, answer, "Contact", contact_value());
-  SessionEvent e;
-  e.kind = SessionEventKind::Updated;
-  e.session = id;
-  e.at = now;
+  SessionEvent e = session_event(SessionEventKind::Updated, id, now);
   e.status = 200;
   e.remote_tag = remote_tag;
   e.body = answer;

@@ -99,10 +99,7 @@ void UserAgent::on_response(txn::TransactionId client, const sip::Message& r, Ti
           // Our answer rode this PRACK: the early offer/answer is settled.
           if (d->oa.phase == OfferAnswerPhase::Complete && d->oa.answer_in == SdpCarrier::Prack) d->oa.settled = true;
         }
-        SessionEvent e;
-        e.kind = SessionEventKind::PrackDone;
-        e.session = owner.session;
-        e.at = now;
+        SessionEvent e = session_event(SessionEventKind::PrackDone, owner.session, now);
         e.status = r.status_code();
         e.remote_tag = owner.remote_tag;
         e.rseq = 0;
@@ -149,10 +146,7 @@ void UserAgent::on_response(txn::TransactionId client, const sip::Message& r, Ti
       if (!s->update_sdp.empty()) s->local_sdp = s->update_sdp;
       if (s->session_interval != 0 && s->state == SessionState::Confirmed) start_session_timer(*s, now);
       read_peer_preconditions(*s, r.body());
-      SessionEvent e;
-      e.kind = SessionEventKind::Updated;
-      e.session = owner.session;
-      e.at = now;
+      SessionEvent e = session_event(SessionEventKind::Updated, owner.session, now);
       e.status = status;
       e.remote_tag = owner.remote_tag;
       e.body = r.body();
@@ -235,10 +229,7 @@ void UserAgent::on_invite_response(Session& s, const sip::Message& r, TimePoint 
           read_peer_preconditions(s, r.body());
         }
       }
-      SessionEvent e;
-      e.kind = SessionEventKind::Progress;
-      e.session = id;
-      e.at = now;
+      SessionEvent e = session_event(SessionEventKind::Progress, id, now);
       e.status = status;
       e.reliable = true;
       e.rseq = rseq;
@@ -264,10 +255,7 @@ void UserAgent::on_invite_response(Session& s, const sip::Message& r, TimePoint 
       }
       send_prack(*again, *dd, r, answer ? std::string_view(*answer) : std::string_view(), now);
     } else {
-      SessionEvent e;
-      e.kind = SessionEventKind::Progress;
-      e.session = id;
-      e.at = now;
+      SessionEvent e = session_event(SessionEventKind::Progress, id, now);
       e.status = status;
       e.remote_tag = std::string(tag);
       e.body = r.body();
@@ -331,10 +319,7 @@ void UserAgent::on_invite_response(Session& s, const sip::Message& r, TimePoint 
       }
     }
     s.state = SessionState::Answered;
-    SessionEvent e;
-    e.kind = SessionEventKind::Answered;
-    e.session = id;
-    e.at = now;
+    SessionEvent e = session_event(SessionEventKind::Answered, id, now);
     e.status = status;
     e.remote_tag = std::string(tag);
     e.body = r.body();
@@ -359,10 +344,7 @@ void UserAgent::on_invite_response(Session& s, const sip::Message& r, TimePoint 
       again->state = SessionState::Terminating;
       again->failure_reported = true;
       send_bye(*again, kept, now, "Reason: SIP;cause=488;text=\"no answer to the offer in the 2xx\"");
-      SessionEvent f;
-      f.kind = SessionEventKind::Failed;
-      f.session = id;
-      f.at = now;
+      SessionEvent f = session_event(SessionEventKind::Failed, id, now);
       f.status = 488;
       f.remote_tag = std::string(tag);
       f.cause = "offer in the 2xx with no answer to give: ACKed and released with BYE";
@@ -370,10 +352,7 @@ void UserAgent::on_invite_response(Session& s, const sip::Message& r, TimePoint 
       return;
     }
     if (again->session_interval != 0) start_session_timer(*again, now);
-    SessionEvent c;
-    c.kind = SessionEventKind::Confirmed;
-    c.session = id;
-    c.at = now;
+    SessionEvent c = session_event(SessionEventKind::Confirmed, id, now);
     c.status = status;
     c.remote_tag = std::string(tag);
     emit(std::move(c));

@@ -46,10 +46,7 @@ void UserAgent::on_request(txn::TransactionId server, const sip::Message& reques
       s->state = SessionState::Terminating;
       send_bye(*s, s->dialogs.front(), now);
     }
-    SessionEvent e;
-    e.kind = SessionEventKind::Confirmed;
-    e.session = SessionId{static_cast<std::uint32_t>(s - sessions_.data()), s->generation};
-    e.at = now;
+    SessionEvent e = session_event(SessionEventKind::Confirmed, SessionId{static_cast<std::uint32_t>(s - sessions_.data()), s->generation}, now);
     e.status = 200;
     e.remote_tag = s->dialogs.empty() ? std::string() : s->dialogs.front().remote_tag;
     e.body = request.body();  // the answer, when our 2xx made the offer
@@ -166,10 +163,7 @@ void UserAgent::on_invite(txn::TransactionId server, const sip::Message& invite,
   layer_.set_local_tag(server, s.local_tag);  // the 200 to a CANCEL carries it too (RFC 3261 §9.2)
   read_peer_preconditions(s, invite.body());
   if (s.preconditions && config_.local_qos_ready_after) arm(s, kQosReady, now + *config_.local_qos_ready_after);
-  SessionEvent e;
-  e.kind = SessionEventKind::Incoming;
-  e.session = id;
-  e.at = now;
+  SessionEvent e = session_event(SessionEventKind::Incoming, id, now);
   e.body = invite.body();
   emit(std::move(e));
 }
@@ -224,10 +218,7 @@ bool UserAgent::send_provisional(SessionId id, int status, std::string_view sdp,
       send_reliable(*s, std::move(rp), now);
     }
   }
-  SessionEvent e;
-  e.kind = SessionEventKind::Progress;
-  e.session = id;
-  e.at = now;
+  SessionEvent e = session_event(SessionEventKind::Progress, id, now);
   e.status = status;
   e.reliable = reliable;
   e.remote_tag = s->dialogs.front().remote_tag;
@@ -288,10 +279,7 @@ bool UserAgent::answer(SessionId id, std::string_view sdp, TimePoint now) {
   // later hop may be UDP (RFC 3261 §13.3.1.4).
   arm(*s, k2xxRetransmit, now + config_.timers.t1);
   arm(*s, k2xxGiveUp, now + config_.timers.timeout_64t1());
-  SessionEvent e;
-  e.kind = SessionEventKind::Answered;
-  e.session = id;
-  e.at = now;
+  SessionEvent e = session_event(SessionEventKind::Answered, id, now);
   e.status = 200;
   e.remote_tag = s->dialogs.front().remote_tag;
   e.body = sdp;
@@ -363,10 +351,7 @@ void UserAgent::on_prack_acknowledged(Session& s, txn::TransactionId server, con
   disarm(s, kRel1xxGiveUp);
   if (!s.times.reliability_done) s.times.reliability_done = now;
   const SessionId id{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation};
-  SessionEvent e;
-  e.kind = SessionEventKind::PrackDone;
-  e.session = id;
-  e.at = now;
+  SessionEvent e = session_event(SessionEventKind::PrackDone, id, now);
   e.rseq = rseq;
   e.remote_tag = s.dialogs.front().remote_tag;
   emit(std::move(e));

@@ -239,10 +239,7 @@ void UserAgent::release(Session& s) {
 
 void UserAgent::fail(Session& s, int status, std::string cause, TimePoint now) {
   const SessionId id{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation};
-  SessionEvent e;
-  e.kind = SessionEventKind::Failed;
-  e.session = id;
-  e.at = now;
+  SessionEvent e = session_event(SessionEventKind::Failed, id, now);
   e.status = status;
   e.cause = std::move(cause);
   release(s);
@@ -251,10 +248,7 @@ void UserAgent::fail(Session& s, int status, std::string cause, TimePoint now) {
 
 void UserAgent::end(Session& s, std::string cause, TimePoint now) {
   const SessionId id{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation};
-  SessionEvent e;
-  e.kind = SessionEventKind::Ended;
-  e.session = id;
-  e.at = now;
+  SessionEvent e = session_event(SessionEventKind::Ended, id, now);
   e.cause = std::move(cause);
   release(s);
   emit(std::move(e));
@@ -339,10 +333,7 @@ void UserAgent::fire(SessionId id, Slot slot, TimePoint now) {
       send_bye(*s, s->dialogs.front(), now, "Reason: SIP;cause=408;text=\"no ACK for 2xx\"");
       s->state = SessionState::Terminating;
       s->failure_reported = true;
-      SessionEvent e;
-      e.kind = SessionEventKind::Failed;
-      e.session = id;
-      e.at = now;
+      SessionEvent e = session_event(SessionEventKind::Failed, id, now);
       e.status = 200;
       e.cause = "200 OK without ACK: no ACK within 64*T1, released with BYE";
       emit(std::move(e));
