@@ -371,8 +371,11 @@ void TransactionLayer::on_response(const sip::Message& msg, const sip::Endpoint&
             t->state = TransactionState::Proceeding;
             disarm(*t, kTimeout);  // Timer B covers only Calling
             if (config_.timer_c.count() > 0) arm(id, kTimeout, now + config_.timer_c);
-          } else if (status > 100 && !t->timer_c_fired && config_.timer_c.count() > 0) {
-            arm(id, kTimeout, now + config_.timer_c);  // RFC 3261 §16.7: reset by each 101-199
+          } else if (status > 100 && !t->timer_c_fired && config_.timer_c.count() > 0 &&
+                     now + config_.timer_c >= t->deadline[kTimeout] + std::chrono::seconds(1)) {
+            // RFC 3261 §16.7: reset by each 101-199. At most once a second, so a
+            // flood of provisionals cannot grow the timer heap without bound.
+            arm(id, kTimeout, now + config_.timer_c);
           }
         } else if (status < 300) {
           // RFC 6026 §7.2: Accepted, so 2xx retransmissions and forks reach the user.

@@ -184,6 +184,9 @@ class TransactionLayer final : public Node {
   /// The local endpoint a server transaction's request arrived on.
   std::optional<sip::Endpoint> local_endpoint(TransactionId server) const;
   const TransactionStats& stats() const { return stats_; }
+  /// Entries in the timer queue, cancelled ones not yet dropped included
+  /// (a bound on memory the tests check).
+  std::size_t queued_timers() const { return timers_.size(); }
   const TimerConfig& config() const { return config_; }
 
  private:

@@ -510,6 +510,19 @@ TEST_F(TxnTest, TimerCIsResetByEachProvisional) {
   EXPECT_EQ(user.r.timeouts, std::vector<char>{'C'});
 }
 
+TEST_F(TxnTest, AFloodOfProvisionalsDoesNotGrowTheTimerQueue) {
+  config.timer_c = 180s;
+  TransactionLayer l{user, config};
+  l.send_request({Method::Invite, "z9hG4bKflood", request("INVITE", "z9hG4bKflood"), kUacUdp, kUasUdp}, now);
+  // Another transaction's earlier timer sits at the top of the queue, so
+  // replaced Timer C entries cannot be pruned from the top.
+  l.send_request({Method::Options, "z9hG4bKtop", request("OPTIONS", "z9hG4bKtop"), kUacUdp, kUasUdp}, now);
+  const std::string ringing = response(180, "INVITE", "z9hG4bKflood");
+  for (int i = 0; i < 10000; ++i) l.receive(ringing, kUasUdp, kUacUdp, now + std::chrono::microseconds(i * 50));
+  EXPECT_LT(l.queued_timers(), 10u) << "Timer C is re-armed at most once a second";
+  EXPECT_EQ(user.r.responses.size(), 10000u);
+}
+
 TEST_F(TxnTest, CancelIsBuiltFromTheInviteAsSentEvenAfterTheSwitchToTcp) {
   OutgoingRequest r;
   r.method = Method::Invite;
