@@ -16,6 +16,7 @@
 #include "sip/uri.hpp"
 #include "util/ascii.hpp"
 #include "util/hex.hpp"
+#include "util/splitmix.hpp"
 
 namespace imsflow::dialog {
 

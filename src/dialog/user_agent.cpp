@@ -78,11 +78,7 @@ UserAgent::~UserAgent() = default;
 std::string UserAgent::random_token(std::size_t hex_digits) {
   std::string out;
   while (out.size() < hex_digits) {
-    std::uint64_t z = (rng_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    append_hex(out, z);
+    append_hex(out, splitmix64(rng_));
   }
   out.resize(hex_digits);
   return out;

@@ -7,6 +7,8 @@
 #include <array>
 #include <cstdint>
 
+#include "util/splitmix.hpp"
+
 namespace imsflow::sim {
 
 class Random {
@@ -14,13 +16,7 @@ class Random {
   explicit Random(std::uint64_t seed) {
     // splitmix64 spreads any seed (0 included) over the four state words,
     // which must not all be zero.
-    for (auto& word : state_) {
-      seed += 0x9e3779b97f4a7c15ull;
-      std::uint64_t z = seed;
-      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-      z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-      word = z ^ (z >> 31);
-    }
+    for (auto& word : state_) word = splitmix64(seed);
   }
 
   /// 64 uniformly distributed bits.

@@ -6,6 +6,7 @@
 #include "sip/parser.hpp"
 #include "util/ascii.hpp"
 #include "util/hex.hpp"
+#include "util/splitmix.hpp"
 
 namespace imsflow::txn {
 
@@ -178,13 +179,9 @@ TransactionLayer::TransactionLayer(TransactionUser& user, TimerConfig config, st
 }
 
 std::string TransactionLayer::new_branch() {
-  // splitmix64: reproducible from the seed, and unique per call.
-  std::uint64_t z = (branch_state_ += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  z ^= z >> 31;
+  // Reproducible from the seed, and unique per call.
   std::string branch = "z9hG4bK";
-  append_hex(branch, z);
+  append_hex(branch, splitmix64(branch_state_));
   return branch;
 }
 

@@ -12,34 +12,14 @@
 #include "sdp/offer_answer.hpp"
 #include "sdp/precondition.hpp"
 #include "sdp/session.hpp"
+#include "sdp_test_support.hpp"
 #include "shared_data.hpp"
 
 namespace imsflow::sdp {
 namespace {
 
-std::string body_of(const char* file) {
-  const std::string msg = test::read_file(test::data_dir() / "messages" / file);
-  const std::size_t at = msg.find("\r\n\r\n");
-  return at == std::string::npos ? std::string() : msg.substr(at + 4);
-}
-
-/// SDP text and the session parsed from it; the session's views point into
-/// the text, so the two live and die together (and never move).
-struct Sdp {
-  explicit Sdp(std::string_view t) : text(t), session(parse_or_empty(text)) {}
-  Sdp(const Sdp&) = delete;
-  Sdp& operator=(const Sdp&) = delete;
-  const Session& operator*() const { return session; }
-  const Session* operator->() const { return &session; }
-
-  static Session parse_or_empty(std::string_view text) {
-    auto s = parse(text);
-    EXPECT_TRUE(s) << (s ? std::string() : s.error().describe()) << "\n" << text;
-    return s ? std::move(*s) : Session{};
-  }
-  std::string text;
-  Session session;
-};
+using test_support::body_of;
+using test_support::Sdp;
 
 std::vector<std::string> formats_of(const Media& m) {
   return std::vector<std::string>(m.formats.begin(), m.formats.end());

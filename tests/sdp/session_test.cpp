@@ -6,19 +6,13 @@
 #include <string_view>
 
 #include "sdp/session.hpp"
+#include "sdp_test_support.hpp"
 #include "shared_data.hpp"
 
 namespace imsflow::sdp {
 namespace {
 
-/// The body of a recorded SIP message: everything after the first empty line.
-std::string body_of(const char* file) {
-  const std::string msg = test::read_file(test::data_dir() / "messages" / file);
-  std::size_t at = msg.find("\r\n\r\n");
-  if (at != std::string::npos) return msg.substr(at + 4);
-  at = msg.find("\n\n");
-  return at == std::string::npos ? std::string() : msg.substr(at + 2);
-}
+using test_support::body_of;
 
 /// Parses text that must be rejected and returns the error.
 SdpError error_of(std::string_view text) {
