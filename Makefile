@@ -22,11 +22,10 @@ build-fuzz: deps
 	@CXX=clang++-14 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIMSFLOW_FUZZ=ON $(CMAKE_FLAGS) >/dev/null
 	@cmake --build build-fuzz -j $(JOBS)
 
-# Until `imsflow demo` exists, the main job checks the bundled example messages
-# and runs one call of the seed ladder over the simulated network.
+# The main job: two UEs register with IMS AKA and call across P-CSCF,
+# S-CSCF, P-CSCF on loopback sockets; the ladder, phases and verdict.
 run: build
-	./build/imsflow lint tests/data/messages/*.sip
-	./build/imsflow sim
+	./build/imsflow demo
 
 # Sanitizer run and 30 s per fuzz target first; the release suite last, so the
 # output ends with ctest's summary.

@@ -1,12 +1,15 @@
 // Transaction lookup with many live transactions, and whole 100rel calls
 // (INVITE … ACK, BYE) between two user agents in one process over the
-// simulator (no sockets): the protocol cores' own cost per call.
+// simulator (no sockets), directly and through the proxy core: the protocol
+// cores' own cost per call.
 #include <benchmark/benchmark.h>
 
 #include <string>
 #include <vector>
 
 #include "dialog/user_agent.hpp"
+#include "ims/cscf.hpp"
+#include "ims/proxy.hpp"
 #include "sim/network.hpp"
 #include "sip/parser.hpp"
 #include "txn/transaction_layer.hpp"
@@ -98,9 +101,14 @@ struct Caller : dialog::SessionObserver {
 
 // Complete calls: INVITE, 100, 183 (reliable, SDP), PRACK, 200, 200, ACK,
 // BYE, 200 — UAC and UAS both in this thread; 100 calls in flight at a time.
-void BM_Complete100relCalls(benchmark::State& state) {
+// With `via_proxy`, every message also crosses a transaction-stateful
+// record-routing proxy (the P-CSCF core relaying to a next hop, as
+// `imsflow core --next-hop` does): the difference between the two runs is
+// the proxy's own cost per call.
+void run_complete_calls(benchmark::State& state, bool via_proxy) {
   const sip::Endpoint a_at{sip::Transport::Udp, sip::IpAddress::v4(10, 0, 0, 1), 5060};
   const sip::Endpoint b_at{sip::Transport::Udp, sip::IpAddress::v4(10, 0, 0, 2), 5060};
+  const sip::Endpoint proxy_at{sip::Transport::Udp, sip::IpAddress::v4(10, 0, 0, 3), 5060};
   sim::Network net(1);
   net.keep_trace(false);
   net.set_default_link({1ms, {}, 0, 0, 0});
@@ -121,9 +129,15 @@ void BM_Complete100relCalls(benchmark::State& state) {
   answer_obs.net = &net;
   net.attach(caller, a_at);
   net.attach(callee, b_at);
+  ims::Pcscf policy{ims::PcscfConfig{proxy_at, 1, b_at}};
+  ims::ProxyConfig pc;
+  pc.local = proxy_at;
+  ims::StatefulProxy proxy{pc, policy};
+  policy.attach(proxy);
+  if (via_proxy) net.attach(proxy, proxy_at);
   dialog::CallRequest r;
   r.target = "sip:b@10.0.0.2";
-  r.next_hop = b_at;
+  r.next_hop = via_proxy ? proxy_at : b_at;
   r.sdp_offer = std::string(kOffer);
   constexpr int kBatch = 100;
   for (auto _ : state) {
@@ -137,7 +151,13 @@ void BM_Complete100relCalls(benchmark::State& state) {
                                                      benchmark::Counter::kIsRate);
   if (caller_obs.ended != static_cast<std::uint64_t>(state.iterations() * kBatch))
     state.SkipWithError("not every call completed");
+  if (via_proxy && proxy.stats().requests_forwarded == 0) state.SkipWithError("the proxy relayed nothing");
 }
+
+void BM_Complete100relCalls(benchmark::State& state) { run_complete_calls(state, false); }
 BENCHMARK(BM_Complete100relCalls)->Unit(benchmark::kMicrosecond);
+
+void BM_Complete100relCallsViaProxy(benchmark::State& state) { run_complete_calls(state, true); }
+BENCHMARK(BM_Complete100relCallsViaProxy)->Unit(benchmark::kMicrosecond);
 
 }  // namespace

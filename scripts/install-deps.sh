@@ -7,13 +7,17 @@ packages=(
   # build
   cmake make g++ pkg-config
   # libraries the product links
-  libcli11-dev libfmt-dev nlohmann-json3-dev libpcap-dev
+  libcli11-dev libfmt-dev nlohmann-json3-dev libpcap-dev libssl-dev
   # tests, benchmarks, fuzzing (clang-14 + libFuzzer runtime)
   libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev
   # peer parsers, linked by the benchmark only
   libosip2-dev libsofia-sip-ua-dev
   # interop and decoding cross-checks: SIPp scenarios on 127.0.0.1, tshark
   sip-tester tshark
+  # a real proxy between imsflow nodes (interop) and the proxy benchmark's peer
+  kamailio
+  # the analyzer's throughput comparison (BENCHMARKS.md): sngrep -I FILE -N
+  sngrep
 )
 
 missing=()

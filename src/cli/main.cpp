@@ -3,6 +3,9 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "cli/analyze.hpp"
+#include "cli/core.hpp"
+#include "cli/demo.hpp"
 #include "cli/lint.hpp"
 #include "cli/sim.hpp"
 #include "cli/ue.hpp"
@@ -11,6 +14,38 @@ int main(int argc, char** argv) {
   CLI::App app{"imsflow: speak, load and read the VoLTE/IMS SIP session ladder"};
   app.set_version_flag("--version", "imsflow 0.1.0");
   app.require_subcommand(1);
+
+  imsflow::cli::DemoOptions demo;
+  CLI::App* demo_cmd = app.add_subcommand(
+      "demo", "Register two UEs with IMS AKA and call across P-CSCF, S-CSCF, P-CSCF over loopback sockets");
+  demo_cmd->add_option("--scenario", demo.scenario, "What happens on the call (see below)")->capture_default_str();
+  demo_cmd->add_option("--transport", demo.transport, "udp or tcp")->capture_default_str();
+  demo_cmd->add_option("--pcap", demo.pcap, "Write every message to this pcap file (Wireshark, imsflow analyze)");
+  demo_cmd->add_flag("--json", demo.json, "Print the ladder, phases and outcome as JSON");
+  demo_cmd->footer("Scenarios:\n" + imsflow::cli::demo_scenario_help() +
+                   "Examples:\n"
+                   "  imsflow demo\n"
+                   "  imsflow demo --scenario no-prack --pcap no-prack.pcap\n"
+                   "  imsflow demo --transport tcp --json | jq .phases_ms\n"
+                   "Exit status: 0 when the call ends as the scenario expects (established, or the failure it "
+                   "provokes), 1 otherwise, 2 usage or socket error.");
+
+  imsflow::cli::CoreOptions core;
+  CLI::App* core_cmd = app.add_subcommand(
+      "core", "The P-CSCF and S-CSCF with its registrar as a server (the S-CSCF on --listen's port + 1)");
+  core_cmd->add_option("--listen", core.listen, "ADDRESS:PORT of the P-CSCF, UDP and TCP")->capture_default_str();
+  core_cmd->add_option("--config", core.config,
+                       "Subscribers file: IMPI IMPU[,IMPU...] K OPc [sqn=N] [amf=HEX] [password=X] per line");
+  core_cmd->add_option("--next-hop", core.next_hop,
+                       "Relay requests of unregistered senders and unknown callees here (a plain proxy)");
+  core_cmd->add_option("--transport", core.transport, "udp or tcp, for its own URIs")->capture_default_str();
+  core_cmd->add_option("--duration", core.duration_s, "Stop by itself after this many seconds");
+  core_cmd->add_flag("--json", core.json, "Print the final counters as JSON");
+  core_cmd->footer("Examples:\n"
+                   "  imsflow core --listen 127.0.0.1:5060\n"
+                   "  imsflow core --listen 127.0.0.1:5060 --next-hop 127.0.0.1:5080   # SIPp UAC -> core -> SIPp UAS\n"
+                   "  imsflow core --config subscribers.conf\n"
+                   "Ctrl-C stops it and prints what each node did.");
 
   imsflow::cli::LintOptions lint;
   CLI::App* lint_cmd = app.add_subcommand(
@@ -42,7 +77,8 @@ int main(int argc, char** argv) {
                   "1 otherwise, 2 usage error.");
 
   imsflow::cli::UeOptions ue;
-  CLI::App* ue_cmd = app.add_subcommand("ue", "A UE on real sockets; --answer: answer every INVITE with a ladder");
+  CLI::App* ue_cmd = app.add_subcommand(
+      "ue", "A UE on real sockets: --answer every INVITE, --register with an IMS core, --call through it");
   ue_cmd->add_option("--listen", ue.listen, "ADDRESS:PORT to listen on, UDP and TCP (port 0: any free one)")
       ->capture_default_str();
   ue_cmd->add_flag("--answer", ue.answer, "Answer every incoming INVITE (a terminating UE)");
@@ -51,10 +87,42 @@ int main(int argc, char** argv) {
   ue_cmd->add_option("--respond", ue.respond, "Reject every call with this status (486, 488, 503 …)");
   ue_cmd->add_option("--duration", ue.duration_s, "Stop by itself after this many seconds");
   ue_cmd->add_flag("--json", ue.json, "Print the final summary as JSON");
+  ue_cmd->add_option("--register", ue.register_at, "Register first with IMS AKA through this P-CSCF (ADDRESS:PORT)");
+  ue_cmd->add_option("--impi", ue.impi, "Private identity to register as (from --config)")->capture_default_str();
+  ue_cmd->add_option("--config", ue.config, "Subscribers file (imsflow core's format); default: the demo's");
+  ue_cmd->add_option("--call", ue.call, "Once registered, call this sip: or tel: URI through the P-CSCF");
+  ue_cmd->add_option("--hold", ue.hold_ms, "Milliseconds the call stays up before BYE")->capture_default_str();
   ue_cmd->footer("Examples:\n"
                  "  imsflow ue --listen 127.0.0.1:5070 --answer\n"
+                 "  imsflow core --listen 127.0.0.1:5060 &\n"
+                 "  imsflow ue --listen 127.0.0.1:5072 --register 127.0.0.1:5060 --impi bob@ims.example --answer &\n"
+                 "  imsflow ue --listen 127.0.0.1:5070 --register 127.0.0.1:5060 --call tel:+15550102\n"
                  "  sipp -sf tests/interop/sipp/uac_100rel.xml 127.0.0.1:5070 -m 100\n"
                  "Ctrl-C stops it and prints the calls seen, including those still up.");
+
+  imsflow::cli::AnalyzeOptions analyze;
+  CLI::App* analyze_cmd = app.add_subcommand(
+      "analyze", "Rebuild every call of a pcap/pcapng capture, draw its ladder and say why it failed");
+  analyze_cmd->add_option("file", analyze.file, "Capture file (pcap or pcapng); '-' reads standard input")
+      ->required();
+  analyze_cmd->add_flag("--json", analyze.json, "Print every call and the summary as JSON (docs/analyze.schema.json)");
+  analyze_cmd->add_option("--ladder", analyze.ladder, "Print this call (a Call-ID) in full: ladder, phases, checks");
+  analyze_cmd->add_option("--csv", analyze.csv, "Write one row per call to this file");
+  analyze_cmd->add_option("--html", analyze.html, "Write a self-contained HTML page with SVG ladders to this file");
+  analyze_cmd->add_option("--quiet-timeout", analyze.quiet_timeout_s,
+                          "Seconds of capture time without a message after which an open call is finalized")
+      ->capture_default_str();
+  analyze_cmd->add_flag("--progress", analyze.progress, "Progress lines on stderr (default: when it is a terminal)");
+  analyze_cmd->footer(
+      "Examples:\n"
+      "  imsflow analyze call.pcapng\n"
+      "  imsflow analyze --ladder 'a84b4c76e66710@pc33' call.pcap\n"
+      "  imsflow analyze --json big.pcap | jq '.calls[] | select(.outcome != \"established\") | .call_id'\n"
+      "  tcpdump -w - -i any port 5060 | imsflow analyze --csv calls.csv -\n"
+      "Diagnoses: no_progress prack_missing prack_late ack_missing rejected offer_answer_mismatch\n"
+      "  route_mismatch precondition_not_met released_after_setup\n"
+      "Exit status: 0 analyzed (whatever the calls' outcomes), 1 the --ladder Call-ID is not in the\n"
+      "capture, 2 usage or I/O error (not a capture, an output that cannot be written).");
 
   try {
     app.parse(argc, argv);
@@ -62,8 +130,11 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }
+  if (core_cmd->parsed()) return imsflow::cli::run_core(core, std::cout, std::cerr);
+  if (demo_cmd->parsed()) return imsflow::cli::run_demo(demo, std::cout, std::cerr);
   if (lint_cmd->parsed()) return imsflow::cli::run_lint(lint, std::cout, std::cerr);
   if (sim_cmd->parsed()) return imsflow::cli::run_sim(sim, std::cout, std::cerr);
   if (ue_cmd->parsed()) return imsflow::cli::run_ue(ue, std::cout, std::cerr);
+  if (analyze_cmd->parsed()) return imsflow::cli::run_analyze(analyze, std::cout, std::cerr);
   return 2;
 }

@@ -7,13 +7,17 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "cli/subscribers_file.hpp"
 #include "dialog/user_agent.hpp"
+#include "ims/ue.hpp"
 #include "load/call_behaviour.hpp"
 #include "net/event_loop.hpp"
 
 namespace imsflow::cli {
 
 namespace {
+
+using namespace std::chrono_literals;
 
 // The answering side plus the tally the summary needs.
 class CountingAnswerer : public load::Answerer {
@@ -31,11 +35,152 @@ class CountingAnswerer : public load::Answerer {
   }
 };
 
+// A UE that registers: answers (with --answer) and keeps its own call.
+class RegisteredUe : public CountingAnswerer {
+ public:
+  RegisteredUe(load::AnswerBehaviour b, bool answer) : CountingAnswerer(std::move(b)), answer_(answer) {}
+  dialog::SessionId own;  // the call placed with --call
+  dialog::SessionTimes times;
+  bool call_confirmed = false, call_failed = false, call_ended = false;
+  int status = 0;
+  std::string cause;
+  dialog::UserAgent* ua = nullptr;
+  void on_session_event(const dialog::SessionEvent& e) override {
+    using K = dialog::SessionEventKind;
+    if (own && e.session == own) {
+      if (ua)
+        if (const dialog::SessionTimes* t = ua->times(e.session)) times = *t;
+      if (e.kind == K::Confirmed) call_confirmed = true;
+      if (e.kind == K::Ended) call_ended = true;
+      if (e.kind == K::Failed && !call_failed) {
+        call_failed = true;
+        status = e.status;
+        cause = e.cause;
+      }
+      return;
+    }
+    if (answer_) CountingAnswerer::on_session_event(e);
+  }
+
+ private:
+  bool answer_;
+};
+
+double ms(Duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+int run_registered_ue(const UeOptions& o, load::Profile profile, sip::Transport transport, std::ostream& out,
+                      std::ostream& err) {
+  auto pcscf = sip::Endpoint::parse(o.register_at, transport);
+  if (!pcscf) {
+    err << "imsflow ue: --register wants the P-CSCF's ADDRESS:PORT, not '" << o.register_at << "'\n";
+    return 2;
+  }
+  auto listen = sip::Endpoint::parse(o.listen, transport);
+  if (!listen) {
+    err << "imsflow ue: --listen wants ADDRESS:PORT (\"127.0.0.1:5060\", \"[::1]:5060\"), not '" << o.listen << "'\n";
+    return 2;
+  }
+  auto subscribers = load_subscribers(o.config, "imsflow ue", err);
+  if (!subscribers) return 2;
+  const ims::Subscriber* me = nullptr;
+  for (const ims::Subscriber& s : *subscribers)
+    if (s.impi == o.impi) me = &s;
+  if (!me) {
+    err << "imsflow ue: no subscriber with IMPI " << o.impi << (o.config.empty() ? " among the demo's" : " in " + o.config)
+        << "\n";
+    return 2;
+  }
+  net::EventLoop loop;
+  auto bound = loop.bind(*listen);
+  if (!bound) {
+    err << "imsflow ue: cannot listen on " << o.listen << ": " << bound.error().describe() << "\n";
+    return 2;
+  }
+  ims::UeConfig c;
+  c.ua.local = *bound;
+  c.ua.user = me->impi.substr(0, me->impi.find('@'));
+  load::apply_profile(profile, c.ua);
+  c.impi = me->impi;
+  c.impu = me->impus.front();
+  c.home_domain = me->impi.find('@') == std::string::npos ? "ims.example" : me->impi.substr(me->impi.find('@') + 1);
+  c.k = me->k;
+  c.opc = me->opc;
+  c.password = me->password;
+  c.pcscf = *pcscf;
+  load::AnswerBehaviour behaviour;
+  behaviour.profile = profile;
+  behaviour.reject_status = o.respond;
+  behaviour.media.address = bound->address.to_string();
+  RegisteredUe observer(behaviour, o.answer);
+  ims::ImsUe ue(c, observer);
+  observer.bind(ue.user_agent());
+  observer.ua = &ue.user_agent();
+  if (auto a = loop.attach(ue, *bound); !a) {
+    err << "imsflow ue: " << a.error().describe() << "\n";
+    return 2;
+  }
+  if (auto s = loop.stop_on_signals({SIGINT, SIGTERM}); !s) err << "imsflow ue: " << s.error().describe() << "\n";
+
+  ue.register_now(Clock::now());
+  loop.run_until([&] { return ue.phase() != ims::RegistrationPhase::Registering; }, 40s);
+  if (ue.phase() != ims::RegistrationPhase::Registered) {
+    err << fmt::format("imsflow ue: {} did not register via {}: {}\n", c.impu, pcscf->to_string(),
+                       ue.phase() == ims::RegistrationPhase::Registering ? "no answer" : ims::to_string(ue.phase()));
+    return 1;
+  }
+  out << fmt::format("imsflow ue: {} registered via P-CSCF {} from {} ({} AKA challenge{}), service route {}\n",
+                     c.impu, pcscf->to_string(), bound->to_string(), ue.challenges(), ue.challenges() == 1 ? "" : "s",
+                     ue.service_route().empty() ? std::string("none") : ue.service_route().front());
+  out.flush();
+  int status = 0;
+  if (!o.call.empty()) {
+    sdp::LocalMedia media;
+    media.address = bound->address.to_string();
+    const TimePoint invite_at = Clock::now();
+    observer.own = ue.call(o.call, load::offer_for(profile, media), invite_at);
+    loop.run_until([&] { return observer.call_confirmed || observer.call_failed; }, 60s);
+    if (observer.call_confirmed) {
+      loop.run_for(std::chrono::milliseconds(o.hold_ms));
+      ue.user_agent().hang_up(observer.own, Clock::now());
+      loop.run_until([&] { return observer.call_ended; }, 10s);
+    }
+    const dialog::SessionTimes& t = observer.times;
+    auto at = [&](const std::optional<TimePoint>& p) {
+      return p && t.invite ? fmt::format("{:.3f} ms", ms(*p - *t.invite)) : std::string("-");
+    };
+    if (observer.call_confirmed) {
+      out << fmt::format("call to {}: established (dialog confirmed by ACK); first 18x {}, 200 OK {}, ended {}\n",
+                         o.call, at(t.first_18x), at(t.final_response), observer.call_ended ? "by BYE" : "not confirmed");
+    } else {
+      out << fmt::format("call to {}: not established: {}\n", o.call,
+                         observer.call_failed ? fmt::format("{} {}", observer.status, observer.cause)
+                                         : std::string("no outcome within 60 s"));
+      status = 1;
+    }
+  }
+  if (o.answer) {
+    o.duration_s > 0 ? loop.run_for(std::chrono::duration_cast<Duration>(std::chrono::duration<double>(o.duration_s)))
+                     : loop.run();
+    out << fmt::format("  calls answered: {} incoming, {} answered, {} confirmed, {} ended\n", observer.incoming,
+                       observer.answered(), observer.confirmed, observer.ended);
+  }
+  // Leave cleanly: deregister, so the core does not keep a dead contact.
+  ue.deregister(Clock::now());
+  loop.run_until([&] { return ue.phase() != ims::RegistrationPhase::Deregistering; }, 5s);
+  out << fmt::format("imsflow ue: {} {}\n", c.impu,
+                     ue.phase() == ims::RegistrationPhase::Unregistered ? "deregistered" : "deregistration unanswered");
+  return status;
+}
+
 }  // namespace
 
 int run_ue(const UeOptions& o, std::ostream& out, std::ostream& err) {
-  if (!o.answer) {
-    err << "imsflow ue: only --answer (a terminating UE) exists so far\n";
+  if (!o.answer && o.register_at.empty()) {
+    err << "imsflow ue: give --answer (a terminating UE), --register P-CSCF (an IMS UE), or both\n";
+    return 2;
+  }
+  if (!o.call.empty() && o.register_at.empty()) {
+    err << "imsflow ue: --call needs --register (the call goes through the P-CSCF)\n";
     return 2;
   }
   const auto profile = load::profile_from_name(o.profile);
@@ -48,6 +193,7 @@ int run_ue(const UeOptions& o, std::ostream& out, std::ostream& err) {
     return 2;
   }
   const sip::Transport transport = o.transport == "tcp" ? sip::Transport::Tcp : sip::Transport::Udp;
+  if (!o.register_at.empty()) return run_registered_ue(o, *profile, transport, out, err);
   auto listen = sip::Endpoint::parse(o.listen, transport);
   if (!listen) {
     err << "imsflow ue: --listen wants ADDRESS:PORT (\"127.0.0.1:5060\", \"[::1]:5060\"), not '" << o.listen << "'\n";

@@ -1,7 +1,11 @@
-// `imsflow ue --answer`: a terminating UE on real sockets that answers
-// every INVITE with the chosen ladder, for any number of concurrent calls,
-// until Ctrl-C (or --duration); then it prints what happened, including
-// the calls still up, so no call state is lost silently.
+// `imsflow ue`: a UE on real sockets.
+//  --answer: a terminating UE that answers every INVITE with the chosen
+//  ladder, for any number of concurrent calls, until Ctrl-C (or
+//  --duration); then it prints what happened, including the calls still
+//  up, so no call state is lost silently.
+//  --register P-CSCF: registers first with IMS AKA (as --impi, from the
+//  --config subscribers file or the demo's); --call URI then places one
+//  MMTel call through the P-CSCF, hangs up after --hold, and deregisters.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +22,11 @@ struct UeOptions {
   int respond = 0;                       // reject every call with this status instead
   double duration_s = 0;                 // stop by itself after this long (0: only on a signal)
   bool json = false;                     // the final summary as JSON
+  std::string register_at;               // the P-CSCF's ADDRESS:PORT: register there first
+  std::string impi = "alice@ims.example";
+  std::string config;                    // subscribers file (imsflow core's format); empty: the demo's
+  std::string call;                      // a sip: or tel: URI to call once registered
+  std::uint32_t hold_ms = 1000;          // how long the call stays up before BYE
 };
 
 int run_ue(const UeOptions& options, std::ostream& out, std::ostream& err);

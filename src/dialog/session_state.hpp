@@ -31,27 +31,8 @@ inline std::uint64_t dialog_hash(std::string_view call_id, std::string_view loca
   return h(call_id) ^ (h(local_tag) * 0x9E3779B97F4A7C15ull);
 }
 
-// The URI inside a name-addr value ("<sip:p1;lr>" → "sip:p1;lr").
-inline std::string_view uri_of(std::string_view name_addr) {
-  const std::size_t open = name_addr.find('<');
-  if (open == std::string_view::npos) return ascii::trim_lws(name_addr.substr(0, name_addr.find(';')));
-  const std::size_t close = name_addr.find('>', open);
-  return name_addr.substr(open + 1, close == std::string_view::npos ? std::string_view::npos : close - open - 1);
-}
-
-// The endpoint a URI with an IP host names (its transport parameter, or the
-// fallback's transport); nullopt for host names, which need DNS.
-inline std::optional<sip::Endpoint> endpoint_of(std::string_view uri_text, sip::Transport fallback) {
-  auto uri = sip::parse_uri(uri_text);
-  if (!uri || !uri->is_sip()) return std::nullopt;
-  auto ip = sip::IpAddress::parse(uri->host);
-  if (!ip) return std::nullopt;
-  sip::Transport t = fallback;
-  if (auto tp = uri->param("transport")) {
-    if (auto named = sip::transport_from_name(*tp)) t = *named;
-  }
-  return sip::Endpoint{t, *ip, static_cast<std::uint16_t>(uri->has_port ? uri->port : 5060)};
-}
+using sip::endpoint_of;
+using sip::uri_of;
 
 // Adds the "Name: value\r\n" lines of `extra`, then the SDP body (or a zero
 // Content-Length), and serializes.
@@ -157,6 +138,7 @@ struct UserAgent::Session {
   std::size_t confirmed = SIZE_MAX;  // index into dialogs of the kept one
   bool provisional_seen = false;
   bool cancel_wanted = false;
+  bool timer_c_fired = false;  // the CANCEL is Timer C's, not the user's
   bool cancel_sent = false;
   // UAS
   std::vector<std::string> vias, record_routes;

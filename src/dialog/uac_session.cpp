@@ -1,6 +1,7 @@
 // The calling side of INVITE sessions: INVITE, one early dialog per To-tag,
 // PRACK per reliable provisional (RFC 3262), ACK for every 2xx, CANCEL, BYE.
 #include "dialog/session_state.hpp"
+#include "sip/status.hpp"
 
 namespace imsflow::dialog {
 
@@ -85,6 +86,7 @@ void UserAgent::on_response(txn::TransactionId client, const sip::Message& r, Ti
   const TxnOwner* found = owners_.find(client);
   if (!found) return;
   const TxnOwner owner = *found;
+  if (owner.purpose == TxnPurpose::Standalone) return observer_.on_standalone_response(client, r, now);
   Session* s = find(owner.session);
   if (!s) return;
   switch (owner.purpose) {
@@ -364,10 +366,17 @@ void UserAgent::on_invite_response(Session& s, const sip::Message& r, TimePoint 
   if (status == 422 && retry_after_422(s, r, now)) return;
   std::string cause;
   if (s.cancel_sent && status == 487) {
-    cause = "cancelled by the caller";
+    if (s.timer_c_fired) {
+      cause = s.times.first_18x ? "no final response before Timer C: CANCELled, 487"
+                                : "no useful progress after INVITE: nothing beyond 100 Trying before Timer C; "
+                                  "CANCELled, 487";
+    } else {
+      cause = "cancelled by the caller";
+    }
   } else {
     cause = "rejected with " + std::to_string(status);
     if (!r.reason_phrase().empty()) cause += " " + std::string(r.reason_phrase());
+    if (const std::string_view likely = sip::likely_cause(status); !likely.empty()) cause += ": " + std::string(likely);
   }
   fail(s, status, std::move(cause), now);
 }

@@ -98,7 +98,14 @@ std::string UserAgent::contact_value() const {
     for (char ch : sip::transport_name(config_.local.transport)) c.push_back(ascii::to_lower(ch));
   }
   c.push_back('>');
+  c.append(config_.contact_params);
   return c;
+}
+
+txn::TransactionId UserAgent::send_standalone(txn::OutgoingRequest request, TimePoint now) {
+  const txn::TransactionId id = layer_.send_request(std::move(request), now);
+  if (id) owners_.set(id, TxnOwner{SessionId{}, TxnPurpose::Standalone, {}});
+  return id;
 }
 
 // --- sessions ----------------------------------------------------------------
@@ -457,12 +464,17 @@ void UserAgent::on_timeout(txn::TransactionId txn, txn::TimeoutTimer timer, Time
   const TxnOwner* found = owners_.find(txn);
   if (!found) return;
   const TxnOwner owner = *found;
+  if (owner.purpose == TxnPurpose::Standalone) {
+    const std::string why = std::string("Timer ") + txn::timer_letter(timer) + ": no final response";
+    return observer_.on_standalone_failure(txn, why, now);
+  }
   Session* s = find(owner.session);
   if (!s) return;
   switch (owner.purpose) {
     case TxnPurpose::Invite:
       if (timer == txn::TimeoutTimer::C) {
         s->cancel_wanted = true;
+        s->timer_c_fired = true;
         if (!s->cancel_sent) send_cancel(*s, now);
         return;
       }
@@ -560,6 +572,7 @@ void UserAgent::on_transport_error(txn::TransactionId txn, std::string_view why,
   const TxnOwner* found = owners_.find(txn);
   if (!found) return;
   const TxnOwner owner = *found;
+  if (owner.purpose == TxnPurpose::Standalone) return observer_.on_standalone_failure(txn, why, now);
   Session* s = find(owner.session);
   if (!s) return;
   // The BYE of a fork we did not keep: the call goes on.

@@ -57,6 +57,9 @@ struct UserAgentConfig {
   sip::Endpoint local;                  // where this UA listens: Via and Contact
   std::string user = "ua";              // user part of the Contact and default From
   std::string aor;                      // From URI; default sip:user@local
+  /// Header parameters after the Contact's URI: feature tags such as
+  /// +g.3gpp.icsi-ref and +sip.instance (RFC 3840, RFC 5626), with their ';'.
+  std::string contact_params;
   bool reliable_provisionals = true;    // UAS: 18x reliably when the INVITE allows 100rel
   bool require_100rel = false;          // UAC: Require (not just Supported) 100rel
   std::vector<std::string> supported{"100rel", "timer"};
@@ -166,6 +169,12 @@ class SessionObserver {
   /// CANCELled; an offer in a 2xx is ACKed without SDP and the call ended
   /// with BYE (RFC 3261 §13.2.2.4). `offer` is valid during the call.
   virtual std::optional<std::string> answer_offer(SessionId, std::string_view /*offer*/) { return std::nullopt; }
+  /// A response to a request sent with UserAgent::send_standalone() (each
+  /// provisional and the final one). `response` is valid during the call.
+  virtual void on_standalone_response(txn::TransactionId, const sip::Message& /*response*/, TimePoint) {}
+  /// That request got no final response: it timed out (Timer B or F) or
+  /// could not be sent. `why` says which.
+  virtual void on_standalone_failure(txn::TransactionId, std::string_view /*why*/, TimePoint) {}
 };
 
 /// What the UAC puts in a new INVITE.
@@ -223,6 +232,15 @@ class UserAgent final : public txn::Node, private txn::TransactionUser {
   bool answer(SessionId id, std::string_view sdp, TimePoint now);
   bool reject(SessionId id, int status, TimePoint now, std::string_view reason_header = {});
 
+  // --- outside sessions ---
+  /// Sends a request that belongs to no INVITE session (REGISTER, OPTIONS,
+  /// MESSAGE) on this UA's transaction layer, so it leaves from the UA's
+  /// address; its responses reach the observer's on_standalone_response().
+  /// The caller builds the whole request; its top Via branch must be one
+  /// from new_branch().
+  txn::TransactionId send_standalone(txn::OutgoingRequest request, TimePoint now);
+  std::string new_branch() { return layer_.new_branch(); }
+
   // --- both ---
   /// Sends an UPDATE with an SDP offer in an early or confirmed dialog
   /// (RFC 3311). On 491 (glare) it is retried after the RFC 3261 §14.1 wait.
@@ -251,6 +269,8 @@ class UserAgent final : public txn::Node, private txn::TransactionUser {
   std::optional<OfferAnswer> offer_answer(SessionId id, std::string_view remote_tag = {}) const;
   const txn::TransactionStats& transaction_stats() const { return layer_.stats(); }
   const UserAgentConfig& config() const { return config_; }
+  /// The Contact value this UA puts in its requests and 2xx.
+  std::string contact() const { return contact_value(); }
   /// Why the last refused input was refused (for logs and tests).
   const std::vector<std::string>& dropped() const { return dropped_; }
 
@@ -271,7 +291,7 @@ class UserAgent final : public txn::Node, private txn::TransactionUser {
   };
   // LingeringPrack: an ended UAS session's INVITE transaction; remote_tag
   // holds the key of its entry in lingering_.
-  enum class TxnPurpose : std::uint8_t { Invite, Prack, Bye, Cancel, Update, LingeringPrack, Other };
+  enum class TxnPurpose : std::uint8_t { Invite, Prack, Bye, Cancel, Update, LingeringPrack, Standalone, Other };
   // RFC 3262 §3: a reliable provisional still unPRACKed when the session
   // ended with its final response; a PRACK for it gets 200 until the INVITE
   // server transaction ends.

@@ -35,6 +35,23 @@ std::string message_label(std::string_view bytes) {
   return label;
 }
 
+std::string compact_label(std::string_view bytes) {
+  sip::Message m;
+  if (!sip::parse(bytes, m)) return "?";
+  std::string label;
+  if (m.is_request()) {
+    label = std::string(m.method_text());
+  } else {
+    label = std::to_string(m.status_code());
+    if (m.cseq() && (m.status_code() >= 200 || m.cseq()->method != sip::Method::Invite))
+      label += " " + std::string(m.cseq()->method_text);
+  }
+  if (m.rseq()) label += " RSeq=" + std::to_string(*m.rseq());
+  if (m.rack()) label += " RAck=" + std::to_string(m.rack()->rseq);
+  if (!m.body().empty()) label += " +SDP";
+  return label;
+}
+
 std::string render_text(const Ladder& ladder, std::size_t gap) {
   const std::size_t n = ladder.columns.size();
   if (n == 0) return {};

@@ -39,4 +39,9 @@ std::string render_text(const Ladder& ladder, std::size_t gap = 34);
 /// Text that is not SIP gives "?".
 std::string message_label(std::string_view bytes);
 
+/// A shorter label for ladders with many columns: "INVITE +SDP", "183 RSeq=7
+/// +SDP", "PRACK RAck=7", "200 PRACK" (a response names its CSeq method,
+/// but a provisional, which always answers INVITE, does not).
+std::string compact_label(std::string_view bytes);
+
 }  // namespace imsflow::report

@@ -46,6 +46,12 @@ class MessageBuilder {
   /// Replaces every header with this id by one with `value`, at the place of
   /// the first (or at the end when there was none).
   MessageBuilder& replace(HeaderId id, std::string_view value);
+  /// Replaces the start line (a proxy's new Request-URI, RFC 3261 §16.6
+  /// step 2). `line` has no CRLF.
+  MessageBuilder& set_start_line(std::string_view line) {
+    start_line_ = store(line);
+    return *this;
+  }
   /// Sets the body and its Content-Type; Content-Length follows the body.
   MessageBuilder& set_body(std::string_view content_type, std::string_view body);
 

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "sip/uri.hpp"
 #include "util/ascii.hpp"
 
 namespace imsflow::sip {
@@ -97,6 +98,25 @@ std::size_t EndpointHash::operator()(const Endpoint& e) const noexcept {
   mix(static_cast<std::uint8_t>(e.port >> 8));
   mix(static_cast<std::uint8_t>(e.port));
   return static_cast<std::size_t>(h);
+}
+
+std::string_view uri_of(std::string_view name_addr) {
+  const std::size_t open = name_addr.find('<');
+  if (open == std::string_view::npos) return ascii::trim_lws(name_addr.substr(0, name_addr.find(';')));
+  const std::size_t close = name_addr.find('>', open);
+  return name_addr.substr(open + 1, close == std::string_view::npos ? std::string_view::npos : close - open - 1);
+}
+
+std::optional<Endpoint> endpoint_of(std::string_view uri_text, Transport fallback) {
+  auto uri = parse_uri(uri_text);
+  if (!uri || !uri->is_sip()) return std::nullopt;
+  auto ip = IpAddress::parse(uri->host);
+  if (!ip) return std::nullopt;
+  Transport t = fallback;
+  if (auto tp = uri->param("transport")) {
+    if (auto named = transport_from_name(*tp)) t = *named;
+  }
+  return Endpoint{t, *ip, static_cast<std::uint16_t>(uri->has_port ? uri->port : 5060)};
 }
 
 }  // namespace imsflow::sip

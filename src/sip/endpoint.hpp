@@ -51,6 +51,15 @@ struct Endpoint {
   friend bool operator==(const Endpoint&, const Endpoint&) = default;
 };
 
+/// The URI inside a name-addr value ("<sip:p1;lr>" → "sip:p1;lr"); an
+/// addr-spec without brackets ends at its first ';'.
+std::string_view uri_of(std::string_view name_addr);
+
+/// The endpoint a URI with an IP host names (its transport parameter, or
+/// `fallback`'s transport; port 5060 when none); nullopt for host names,
+/// which need DNS (RFC 3263), and for URIs that are not sip/sips.
+std::optional<Endpoint> endpoint_of(std::string_view uri_text, Transport fallback);
+
 struct EndpointHash {
   std::size_t operator()(const Endpoint& e) const noexcept;
 };

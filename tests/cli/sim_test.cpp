@@ -85,7 +85,7 @@ TEST(SimCommand, EachFailureRowIsReproducedAndNamed) {
     const char* words;
   };
   for (const Row& row : {Row{"no-prack", "stalled at the provisional stage"}, Row{"no-ack", "200 OK without ACK"},
-                         Row{"no-progress", "cancelled by the caller"}, Row{"codec-mismatch", "488"},
+                         Row{"no-progress", "no useful progress after INVITE"}, Row{"codec-mismatch", "488"},
                          Row{"busy", "486 rejected with 486 Busy Here"}}) {
     SimRun r = sim(scenario(row.scenario));
     EXPECT_EQ(r.status, 0) << row.scenario << ": the failure is the expected outcome";

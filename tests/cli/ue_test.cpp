@@ -125,6 +125,40 @@ TEST(UeCommand, AnswersCallsAndReportsOnSigterm) {
       << out;
 }
 
+// Waits until `child` has printed something matching `pattern`; its first group.
+std::string wait_for(Child& child, const char* pattern, std::chrono::milliseconds limit = 5000ms) {
+  const std::regex re(pattern);
+  for (auto waited = 0ms; waited < limit; waited += 10ms) {
+    std::smatch m;
+    const std::string out = child.output();
+    if (std::regex_search(out, m, re)) return m.size() > 1 ? m[1].str() : m[0].str();
+    std::this_thread::sleep_for(10ms);
+  }
+  return {};
+}
+
+// Three processes: the core, bob answering, alice calling him by his tel URI.
+TEST(UeCommand, RegistersWithTheCoreAndCallsThroughIt) {
+  Child core({IMSFLOW_BINARY, "core", "--listen", "127.0.0.1:0"});
+  const std::string pcscf = wait_for(core, R"(P-CSCF on (127\.0\.0\.1:\d+))");
+  ASSERT_FALSE(pcscf.empty()) << core.output();
+  Child bob({IMSFLOW_BINARY, "ue", "--listen", "127.0.0.1:0", "--register", pcscf, "--impi", "bob@ims.example",
+             "--answer", "--profile", "preconditions"});
+  ASSERT_FALSE(wait_for(bob, "sip:bob@ims.example registered").empty()) << bob.output();
+  Child alice({IMSFLOW_BINARY, "ue", "--listen", "127.0.0.1:0", "--register", pcscf, "--call", "tel:+15550102",
+               "--profile", "preconditions", "--hold", "100"});
+  ASSERT_FALSE(wait_for(alice, "deregistered").empty()) << alice.output();
+  EXPECT_EQ(alice.stop(SIGTERM), 0);
+  EXPECT_NE(alice.output().find("call to tel:+15550102: established (dialog confirmed by ACK)"), std::string::npos)
+      << alice.output();
+  EXPECT_NE(alice.output().find("ended by BYE"), std::string::npos) << alice.output();
+  EXPECT_EQ(bob.stop(SIGTERM), 0);
+  EXPECT_NE(bob.output().find("1 incoming, 1 answered, 1 confirmed, 1 ended"), std::string::npos) << bob.output();
+  EXPECT_NE(bob.output().find("sip:bob@ims.example deregistered"), std::string::npos) << bob.output();
+  EXPECT_EQ(core.stop(SIGINT), 0);
+  EXPECT_NE(core.output().find("2 registrations, 2 deregistrations, 0 refused"), std::string::npos) << core.output();
+}
+
 TEST(UeCommand, RefusesBadArguments) {
   Child bad({IMSFLOW_BINARY, "ue", "--listen", "nowhere", "--answer"});
   EXPECT_EQ(bad.stop(0), 2);

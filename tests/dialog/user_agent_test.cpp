@@ -586,6 +586,9 @@ TEST_F(SessionTest, NoProgressAfter100EndsWithCancelOnTimerC) {
   EXPECT_EQ(w.ladder, expected);
   EXPECT_FALSE(impatient.state(call));
   EXPECT_EQ(ev.last(SessionEventKind::Failed)->status, 487);
+  // The seed's words, not "cancelled by the caller": nobody hung up.
+  EXPECT_EQ(ev.last(SessionEventKind::Failed)->cause.rfind("no useful progress after INVITE", 0), 0u)
+      << ev.last(SessionEventKind::Failed)->cause;
 }
 
 TEST_F(SessionTest, MalformedResponsesAreDiscardedWithAReason) {

@@ -1,0 +1,201 @@
+// The renderers of an analysis: the ladder read back from a simulated call's
+// capture is the ladder the simulator printed; the summary fits a terminal;
+// JSON follows docs/analyze.schema.json; CSV has one row per call.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "analyze/analyzer.hpp"
+#include "analyze/summary.hpp"
+#include "cli/analyze.hpp"
+#include "cli/sim.hpp"
+#include "report/analysis_html.hpp"
+#include "report/analysis_json.hpp"
+#include "report/analysis_text.hpp"
+#include "shared_data.hpp"
+
+namespace imsflow::report {
+namespace {
+
+struct Simulated {
+  std::string printed;  // what `imsflow sim` printed
+  std::filesystem::path pcap;
+};
+
+Simulated simulate(const std::string& scenario) {
+  const auto dir = std::filesystem::temp_directory_path() / ("imsflow-report-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  Simulated s;
+  s.pcap = dir / (scenario + ".pcap");
+  cli::SimOptions o;
+  o.scenario = scenario;
+  o.pcap = s.pcap.string();
+  std::ostringstream out, err;
+  EXPECT_EQ(cli::run_sim(o, out, err), 0) << err.str();
+  s.printed = out.str();
+  return s;
+}
+
+// The ladder part of a text: the two header lines and the rows.
+std::string ladder_part(const std::string& text) {
+  std::istringstream in(text);
+  std::string line, out;
+  bool in_ladder = false;
+  while (std::getline(in, line)) {
+    if (line.rfind("    time ms", 0) == 0) in_ladder = true;
+    else if (in_ladder && line.empty()) break;
+    if (in_ladder) out += line + "\n";
+  }
+  return out;
+}
+
+class ReadBack : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(ReadBack, LadderFromTheCaptureIsTheLadderSimPrinted) {
+  const Simulated s = simulate(GetParam());
+  auto a = analyze::analyze_capture(s.pcap.string());
+  ASSERT_TRUE(a);
+  ASSERT_EQ(a->calls.size(), 1u);
+  const std::string drawn = render_text(ladder_of(a->calls[0]));
+  // Retransmissions carry a note in the analysis that the simulator does not print.
+  std::string without_notes;
+  std::istringstream in(drawn);
+  for (std::string line; std::getline(in, line);) {
+    const std::size_t note = line.find("|  retransmission");
+    if (note != std::string::npos) line.resize(note + 1);
+    without_notes += line + "\n";
+  }
+  EXPECT_EQ(without_notes, ladder_part(s.printed));
+}
+
+INSTANTIATE_TEST_SUITE_P(Report, ReadBack,
+                         ::testing::Values("100rel", "preconditions", "plain", "no-prack", "no-progress", "busy"),
+                         [](const ::testing::TestParamInfo<const char*>& i) {
+                           std::string n = i.param;
+                           for (char& ch : n)
+                             if (ch == '-') ch = '_';
+                           return n;
+                         });
+
+TEST(AnalysisText, SummaryFitsATerminal) {
+  analyze::Summary summary;
+  analyze::AnalyzerTotals totals;
+  for (const char* scenario : {"100rel", "no-prack", "busy", "no-progress"}) {
+    auto a = analyze::analyze_capture(simulate(scenario).pcap.string());
+    ASSERT_TRUE(a);
+    for (const auto& c : a->calls) summary.add(c);
+  }
+  CaptureFacts facts;
+  facts.file = "x.pcap";
+  facts.totals = &totals;
+  facts.skipped = {{"non-SIP payload", 3}};
+  const std::string text = render_summary(summary, facts);
+  EXPECT_NE(text.find("calls: 4   established 1   failed 2   cancelled 1   incomplete 0"), std::string::npos) << text;
+  EXPECT_NE(text.find("no_progress 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("prack_missing 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("rejected 2"), std::string::npos) << text;
+  EXPECT_NE(text.find("non-SIP payload: 3"), std::string::npos) << text;
+  std::istringstream in(text);
+  std::size_t lines = 0;
+  for (std::string line; std::getline(in, line); ++lines) EXPECT_LE(line.size(), 110u) << line;
+  EXPECT_LE(lines, 50u);
+}
+
+TEST(AnalysisText, CallShowsPhasesChecksAndTheSeedsAdvice) {
+  auto a = analyze::analyze_capture(simulate("no-prack").pcap.string());
+  ASSERT_TRUE(a);
+  const std::string text = render_call(a->calls[0]);
+  EXPECT_NE(text.find("outcome: failed (final 504"), std::string::npos) << text;
+  EXPECT_NE(text.find("3. reliability handling"), std::string::npos) << text;
+  EXPECT_NE(text.find("prack_missing: 183 Session Progress (INVITE) RSeq"), std::string::npos) << text;
+  EXPECT_NE(text.find("where to inspect: 183, PRACK, and the gap before final success."), std::string::npos) << text;
+  EXPECT_NE(text.find("next step: Check whether reliable provisional signaling was completed."), std::string::npos);
+}
+
+TEST(AnalysisJson, DocumentHasTheSchemaFields) {
+  std::ostringstream out, err;
+  cli::AnalyzeOptions o;
+  o.file = simulate("no-ack").pcap.string();
+  o.json = true;
+  ASSERT_EQ(cli::run_analyze(o, out, err), 0) << err.str();
+  const auto j = nlohmann::json::parse(out.str());
+  ASSERT_TRUE(j.contains("summary") && j.contains("calls") && j.contains("skipped"));
+  const auto& s = j["summary"];
+  EXPECT_EQ(s["calls"], 1);
+  EXPECT_EQ(s["outcomes"]["failed"], 1);
+  EXPECT_EQ(s["diagnoses"]["ack_missing"], 1);
+  for (const char* k : {"p50", "p90", "p99", "mean"}) EXPECT_TRUE(s["setup_ms"].contains(k)) << k;
+  ASSERT_EQ(j["calls"].size(), 1u);
+  const auto& c = j["calls"][0];
+  EXPECT_EQ(c["outcome"], "failed");
+  EXPECT_EQ(c["final_status"], 200);
+  EXPECT_EQ(c["diagnoses"], nlohmann::json::array({"ack_missing"}));
+  EXPECT_DOUBLE_EQ(c["setup_ms"].get<double>(), 60.0);
+  EXPECT_DOUBLE_EQ(c["pdd_ms"].get<double>(), 20.0);
+  ASSERT_GT(c["messages"].size(), 10u);
+  const auto& m = c["messages"][0];
+  for (const char* k : {"t", "src", "dst", "label", "retransmission"}) EXPECT_TRUE(m.contains(k)) << k;
+  EXPECT_EQ(m["src"], "10.0.0.1:5060");
+  EXPECT_EQ(m["label"], "INVITE +SDP");
+  std::size_t retransmitted = 0;
+  for (const auto& x : c["messages"]) retransmitted += x["retransmission"].get<bool>();
+  EXPECT_EQ(retransmitted, 10u);  // the 200 OK again at 0.56, 1.56 … 31.56 s
+}
+
+TEST(AnalysisJson, SchemaFileListsTheRequiredFields) {
+  std::ifstream in(std::filesystem::path(IMSFLOW_TEST_DATA_DIR) / "../../docs/analyze.schema.json");
+  ASSERT_TRUE(in) << "docs/analyze.schema.json";
+  const auto schema = nlohmann::json::parse(in);
+  EXPECT_EQ(schema["required"], nlohmann::json::array({"calls", "summary", "skipped"}));
+  const auto& call = schema["$defs"]["call"];
+  for (const char* k : {"call_id", "outcome", "final_status", "diagnoses", "setup_ms", "pdd_ms", "messages"})
+    EXPECT_TRUE(call["properties"].contains(k)) << k;
+}
+
+TEST(AnalysisCsv, OneRowPerCall) {
+  const auto dir = std::filesystem::temp_directory_path() / ("imsflow-report-test-" + std::to_string(::getpid()));
+  std::ostringstream out, err;
+  cli::AnalyzeOptions o;
+  o.file = simulate("busy").pcap.string();
+  o.csv = (dir / "calls.csv").string();
+  ASSERT_EQ(cli::run_analyze(o, out, err), 0) << err.str();
+  const std::string csv = test::read_file(o.csv);
+  EXPECT_EQ(csv.rfind(csv_header(), 0), 0u);
+  std::size_t rows = 0;
+  for (char c : csv) rows += c == '\n';
+  EXPECT_EQ(rows, 2u);
+  EXPECT_NE(csv.find(",failed,486,rejected,"), std::string::npos) << csv;
+}
+
+TEST(AnalyzeCommand, ExitStatus) {
+  std::ostringstream out, err;
+  cli::AnalyzeOptions o;
+  o.file = "/nonexistent/x.pcap";
+  EXPECT_EQ(cli::run_analyze(o, out, err), 2);
+  o.file = simulate("plain").pcap.string();
+  o.ladder = "no-such-call";
+  EXPECT_EQ(cli::run_analyze(o, out, err), 1);
+  o.ladder.clear();
+  EXPECT_EQ(cli::run_analyze(o, out, err), 0);
+}
+
+TEST(AnalysisHtml, SelfContainedPageWithAnSvgPerCall) {
+  const auto dir = std::filesystem::temp_directory_path() / ("imsflow-report-test-" + std::to_string(::getpid()));
+  std::ostringstream out, err;
+  cli::AnalyzeOptions o;
+  o.file = simulate("no-prack").pcap.string();
+  o.html = (dir / "calls.html").string();
+  ASSERT_EQ(cli::run_analyze(o, out, err), 0) << err.str();
+  const std::string page = test::read_file(o.html);
+  EXPECT_EQ(page.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_NE(page.find("<svg"), std::string::npos);
+  EXPECT_NE(page.find("prack_missing"), std::string::npos);
+  EXPECT_EQ(page.find("http://"), page.find("http://www.w3.org/2000/svg"));  // no network references
+  EXPECT_EQ(page.find("https://"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace imsflow::report
