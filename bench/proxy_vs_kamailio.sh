@@ -30,7 +30,9 @@
 # Usage:
 #   bench/proxy_vs_kamailio.sh [--imsflow PATH] [--rates "250 500 750 1000 1500 2000 3000"]
 #       [--seconds 10] [--reference 500] [--workers 4] [--kamailio-shm 1024]
-#       [--only imsflow|kamailio] [--out DIR]
+#       [--cpus LIST] [--only imsflow|kamailio] [--out DIR]
+# --cpus pins either proxy (all of Kamailio's processes) to those CPUs with
+# taskset, e.g. --cpus 1; by default the scheduler places them.
 # Kamailio gets --kamailio-shm MB of shared memory (Debian's default, 64 MB,
 # runs out of transactions above ~1,000 calls/s: "could not allocate shared
 # memory from shm pool"), so it is measured on CPU, not on its memory setting.
@@ -44,6 +46,7 @@ step_seconds=10
 reference=500
 workers=4
 kamailio_shm=1024
+cpus=""
 only=""
 out=""
 
@@ -57,6 +60,7 @@ while (($#)); do
     --reference) reference=$2; shift 2 ;;
     --workers) workers=$2; shift 2 ;;
     --kamailio-shm) kamailio_shm=$2; shift 2 ;;
+    --cpus) cpus=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     -h | --help) usage; exit 0 ;;
@@ -150,15 +154,16 @@ percentile() {  # P: the P-th percentile of the numbers on stdin (nearest rank)
 # --- one proxy ------------------------------------------------------------------------------
 
 start_proxy() {  # NAME DIR UAS_PORT -> sets proxy_pid, proxy_port
-  local name=$1 dir=$2 uas_port=$3
+  local name=$1 dir=$2 uas_port=$3 pin=()
+  [[ -n $cpus ]] && pin=(taskset -c "$cpus")
   if [[ $name == imsflow ]]; then
     proxy_port=$(free_port 2)
-    setsid "$imsflow" core --listen "127.0.0.1:$proxy_port" --next-hop "127.0.0.1:$uas_port" --json \
+    setsid "${pin[@]}" "$imsflow" core --listen "127.0.0.1:$proxy_port" --next-hop "127.0.0.1:$uas_port" --json \
       > "$dir/proxy.out" 2>&1 &
   else
     proxy_port=$(free_port)
     mkdir -p "$dir/run"
-    setsid "$kamailio" -DD -E -f "$kamailio_cfg" -Y "$dir/run" -w "$dir/run" -m "$kamailio_shm" -M 16 \
+    setsid "${pin[@]}" "$kamailio" -DD -E -f "$kamailio_cfg" -Y "$dir/run" -w "$dir/run" -m "$kamailio_shm" -M 16 \
       -A "PROXY_PORT=$proxy_port" -A "NEXT_HOP=\"sip:127.0.0.1:$uas_port\"" -A "UDP_WORKERS=$workers" \
       > "$dir/proxy.out" 2>&1 &
   fi
@@ -284,7 +289,7 @@ measure() {  # NAME
   echo "# proxy_vs_kamailio $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "# $(uname -srm); $(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
   echo "# sipp: $("$sipp" -v 2>&1 | grep -o 'SIPp v[^ ]*' | head -1); kamailio: $([[ -n $kamailio ]] && "$kamailio" -v 2>/dev/null | head -1)"
-  echo "# imsflow: $imsflow"
+  echo "# imsflow: $imsflow; Kamailio: $workers UDP workers, $kamailio_shm MB shm; proxies pinned to CPUs: ${cpus:-no}"
 } > "$out/environment.txt"
 
 for name in imsflow kamailio; do

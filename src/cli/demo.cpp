@@ -45,28 +45,9 @@ const DemoScenario* find_scenario(const std::string& name) {
 }
 
 // What one side of the call saw.
-struct SideLog {
+struct SideLog : load::CallOutcome {
   dialog::UserAgent* ua = nullptr;
-  dialog::SessionTimes times;
-  bool incoming = false, confirmed = false, failed = false, ended = false;
-  int status = 0;
-  std::string cause;
-  void record(const dialog::SessionEvent& e) {
-    using K = dialog::SessionEventKind;
-    if (ua)
-      if (const dialog::SessionTimes* t = ua->times(e.session)) times = *t;
-    if (e.kind == K::Incoming) incoming = true;
-    if (e.kind == K::Confirmed) confirmed = true;
-    if (e.kind == K::Failed && !failed) {
-      failed = true;
-      status = e.status;
-      cause = e.cause;
-    }
-    if (e.kind == K::Ended) {
-      ended = true;
-      if (cause.empty()) cause = e.cause;
-    }
-  }
+  void record(const dialog::SessionEvent& e) { load::CallOutcome::record(e, ua); }
 };
 
 struct Caller : dialog::SessionObserver {

@@ -44,23 +44,10 @@ const Scenario* find_scenario(const std::string& name) {
   return nullptr;
 }
 
-struct CallRecord {
-  dialog::SessionTimes times;
-  bool established = false;
-  bool failed = false;
-  int status = 0;
-  std::string cause;
-};
+using CallRecord = load::CallOutcome;
 
 void record(std::map<std::uint32_t, CallRecord>& calls, dialog::UserAgent* ua, const dialog::SessionEvent& e) {
-  CallRecord& c = calls[e.session.index];
-  if (const dialog::SessionTimes* t = ua->times(e.session)) c.times = *t;
-  if (e.kind == dialog::SessionEventKind::Confirmed) c.established = true;
-  if (e.kind == dialog::SessionEventKind::Failed && !c.failed) {
-    c.failed = true;
-    c.status = e.status;
-    c.cause = e.cause;
-  }
+  calls[e.session.index].record(e, ua);
 }
 
 // The callee's side: answers as the scenario says and keeps what happened.
@@ -84,15 +71,9 @@ class CallerLog : public dialog::SessionObserver {
   void on_session_event(const dialog::SessionEvent& e) override {
     CallRecord& c = calls[e.session.index];
     if ((e.kind == dialog::SessionEventKind::Confirmed || e.kind == dialog::SessionEventKind::Failed) &&
-        !c.established && !c.failed)
+        !c.confirmed && !c.failed)
       ++outcomes;
-    if (const dialog::SessionTimes* t = ua->times(e.session)) c.times = *t;
-    if (e.kind == dialog::SessionEventKind::Confirmed) c.established = true;
-    if (e.kind == dialog::SessionEventKind::Failed) {
-      c.failed = true;
-      c.status = e.status;
-      c.cause = e.cause;
-    }
+    c.record(e, ua);
   }
 };
 
@@ -188,7 +169,7 @@ int run_sim(const SimOptions& o, std::ostream& out, std::ostream& err) {
   const TimePoint give_up = net.now() + 200s;
   while (caller_log.outcomes < o.calls && net.now() < give_up) {
     bool callee_done = !answerer.calls.empty();
-    for (const auto& [i, c] : answerer.calls) callee_done = callee_done && (c.failed || c.established);
+    for (const auto& [i, c] : answerer.calls) callee_done = callee_done && (c.failed || c.confirmed);
     if (callee_done && answerer.calls.size() == o.calls && caller_log.outcomes + answerer.calls.size() >= o.calls &&
         std::all_of(answerer.calls.begin(), answerer.calls.end(), [](const auto& kv) { return kv.second.failed; }))
       break;
@@ -207,10 +188,10 @@ int run_sim(const SimOptions& o, std::ostream& out, std::ostream& err) {
     if (c.failed) ++failures[fmt::format("UE-B: {}", c.cause)];
   }
   for (const auto& [index, c] : caller_log.calls) {
-    if (c.established) ++established;
+    if (c.confirmed) ++established;
     if (c.failed) ++failures[fmt::format("UE-A: {} {}", c.status, c.cause)];
     if (c.times.invite && c.times.first_18x) pdd.push_back(ms(*c.times.first_18x - *c.times.invite));
-    if (c.times.invite && c.times.final_response && c.established)
+    if (c.times.invite && c.times.final_response && c.confirmed)
       setup.push_back(ms(*c.times.final_response - *c.times.invite));
   }
   const bool as_expected = scenario->expect_established ? established == o.calls : established == 0;
@@ -246,7 +227,7 @@ int run_sim(const SimOptions& o, std::ostream& out, std::ostream& err) {
     out << report::render_text(ladder) << "\n";
     const CallRecord& c = caller_log.calls.begin()->second;
     const CallRecord* callee_side = answerer.calls.empty() ? nullptr : &answerer.calls.begin()->second;
-    if (c.established && !(callee_side && callee_side->failed)) {
+    if (c.confirmed && !(callee_side && callee_side->failed)) {
       out << "result: established (dialog confirmed by ACK)\n";
     } else {
       out << "result: failed\n";

@@ -40,25 +40,10 @@ class RegisteredUe : public CountingAnswerer {
  public:
   RegisteredUe(load::AnswerBehaviour b, bool answer) : CountingAnswerer(std::move(b)), answer_(answer) {}
   dialog::SessionId own;  // the call placed with --call
-  dialog::SessionTimes times;
-  bool call_confirmed = false, call_failed = false, call_ended = false;
-  int status = 0;
-  std::string cause;
+  load::CallOutcome call;
   dialog::UserAgent* ua = nullptr;
   void on_session_event(const dialog::SessionEvent& e) override {
-    using K = dialog::SessionEventKind;
-    if (own && e.session == own) {
-      if (ua)
-        if (const dialog::SessionTimes* t = ua->times(e.session)) times = *t;
-      if (e.kind == K::Confirmed) call_confirmed = true;
-      if (e.kind == K::Ended) call_ended = true;
-      if (e.kind == K::Failed && !call_failed) {
-        call_failed = true;
-        status = e.status;
-        cause = e.cause;
-      }
-      return;
-    }
+    if (own && e.session == own) return call.record(e, ua);
     if (answer_) CountingAnswerer::on_session_event(e);
   }
 
@@ -68,16 +53,12 @@ class RegisteredUe : public CountingAnswerer {
 
 double ms(Duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
-int run_registered_ue(const UeOptions& o, load::Profile profile, sip::Transport transport, std::ostream& out,
-                      std::ostream& err) {
+int run_registered_ue(const UeOptions& o, load::Profile profile, sip::Transport transport, net::EventLoop& loop,
+                      const sip::Endpoint& bound_at, std::ostream& out, std::ostream& err) {
+  const sip::Endpoint* bound = &bound_at;
   auto pcscf = sip::Endpoint::parse(o.register_at, transport);
   if (!pcscf) {
     err << "imsflow ue: --register wants the P-CSCF's ADDRESS:PORT, not '" << o.register_at << "'\n";
-    return 2;
-  }
-  auto listen = sip::Endpoint::parse(o.listen, transport);
-  if (!listen) {
-    err << "imsflow ue: --listen wants ADDRESS:PORT (\"127.0.0.1:5060\", \"[::1]:5060\"), not '" << o.listen << "'\n";
     return 2;
   }
   auto subscribers = load_subscribers(o.config, "imsflow ue", err);
@@ -88,12 +69,6 @@ int run_registered_ue(const UeOptions& o, load::Profile profile, sip::Transport 
   if (!me) {
     err << "imsflow ue: no subscriber with IMPI " << o.impi << (o.config.empty() ? " among the demo's" : " in " + o.config)
         << "\n";
-    return 2;
-  }
-  net::EventLoop loop;
-  auto bound = loop.bind(*listen);
-  if (!bound) {
-    err << "imsflow ue: cannot listen on " << o.listen << ": " << bound.error().describe() << "\n";
     return 2;
   }
   ims::UeConfig c;
@@ -138,22 +113,22 @@ int run_registered_ue(const UeOptions& o, load::Profile profile, sip::Transport 
     media.address = bound->address.to_string();
     const TimePoint invite_at = Clock::now();
     observer.own = ue.call(o.call, load::offer_for(profile, media), invite_at);
-    loop.run_until([&] { return observer.call_confirmed || observer.call_failed; }, 60s);
-    if (observer.call_confirmed) {
+    loop.run_until([&] { return observer.call.confirmed || observer.call.failed; }, 60s);
+    if (observer.call.confirmed) {
       loop.run_for(std::chrono::milliseconds(o.hold_ms));
       ue.user_agent().hang_up(observer.own, Clock::now());
-      loop.run_until([&] { return observer.call_ended; }, 10s);
+      loop.run_until([&] { return observer.call.ended; }, 10s);
     }
-    const dialog::SessionTimes& t = observer.times;
+    const dialog::SessionTimes& t = observer.call.times;
     auto at = [&](const std::optional<TimePoint>& p) {
       return p && t.invite ? fmt::format("{:.3f} ms", ms(*p - *t.invite)) : std::string("-");
     };
-    if (observer.call_confirmed) {
+    if (observer.call.confirmed) {
       out << fmt::format("call to {}: established (dialog confirmed by ACK); first 18x {}, 200 OK {}, ended {}\n",
-                         o.call, at(t.first_18x), at(t.final_response), observer.call_ended ? "by BYE" : "not confirmed");
+                         o.call, at(t.first_18x), at(t.final_response), observer.call.ended ? "by BYE" : "not confirmed");
     } else {
       out << fmt::format("call to {}: not established: {}\n", o.call,
-                         observer.call_failed ? fmt::format("{} {}", observer.status, observer.cause)
+                         observer.call.failed ? fmt::format("{} {}", observer.call.status, observer.call.cause)
                                          : std::string("no outcome within 60 s"));
       status = 1;
     }
@@ -193,7 +168,6 @@ int run_ue(const UeOptions& o, std::ostream& out, std::ostream& err) {
     return 2;
   }
   const sip::Transport transport = o.transport == "tcp" ? sip::Transport::Tcp : sip::Transport::Udp;
-  if (!o.register_at.empty()) return run_registered_ue(o, *profile, transport, out, err);
   auto listen = sip::Endpoint::parse(o.listen, transport);
   if (!listen) {
     err << "imsflow ue: --listen wants ADDRESS:PORT (\"127.0.0.1:5060\", \"[::1]:5060\"), not '" << o.listen << "'\n";
@@ -206,6 +180,7 @@ int run_ue(const UeOptions& o, std::ostream& out, std::ostream& err) {
     err << "imsflow ue: cannot listen on " << o.listen << ": " << bound.error().describe() << "\n";
     return 2;
   }
+  if (!o.register_at.empty()) return run_registered_ue(o, *profile, transport, loop, *bound, out, err);
   dialog::UserAgentConfig config;
   config.local = *bound;
   config.user = "ue";

@@ -30,6 +30,23 @@ std::string offer_for(Profile p, const sdp::LocalMedia& media) {
   return sdp::build_offer(media, qos.attributes());
 }
 
+void CallOutcome::record(const dialog::SessionEvent& e, const dialog::UserAgent* ua) {
+  using K = dialog::SessionEventKind;
+  if (ua)
+    if (const dialog::SessionTimes* t = ua->times(e.session)) times = *t;
+  if (e.kind == K::Incoming) incoming = true;
+  if (e.kind == K::Confirmed) confirmed = true;
+  if (e.kind == K::Failed && !failed) {
+    failed = true;
+    status = e.status;
+    cause = e.cause;
+  }
+  if (e.kind == K::Ended) {
+    ended = true;
+    if (cause.empty()) cause = e.cause;
+  }
+}
+
 void apply_profile(Profile p, dialog::UserAgentConfig& config) {
   switch (p) {
     case Profile::Reliable100rel:

@@ -51,6 +51,22 @@ class Answerer : public dialog::SessionObserver {
   std::uint64_t rejected_ = 0;
 };
 
+/// What happened to one call, as its session events told: the seed's phase
+/// times, whether it was confirmed, and the first failure (or the end) with
+/// its cause. The demo, the simulator command and the UE command keep one
+/// per call.
+struct CallOutcome {
+  dialog::SessionTimes times;
+  bool incoming = false;
+  bool confirmed = false;
+  bool failed = false;
+  bool ended = false;
+  int status = 0;     // the failure's status
+  std::string cause;  // the failure's cause, else the end's
+  /// `ua` (may be null) gives the session's times.
+  void record(const dialog::SessionEvent& e, const dialog::UserAgent* ua);
+};
+
 /// Configures a UserAgent for a profile: Supported tags and whether
 /// provisionals go reliably.
 void apply_profile(Profile p, dialog::UserAgentConfig& config);

@@ -18,36 +18,27 @@ std::string format_ms(Duration d) {
 
 }  // namespace
 
-std::string message_label(std::string_view bytes) {
+std::string message_label(std::string_view bytes, LabelStyle style) {
   sip::Message m;
   if (!sip::parse(bytes, m)) return "?";
+  const bool full = style == LabelStyle::Full;
   std::string label;
   if (m.is_request()) {
     label = std::string(m.method_text());
   } else {
     label = std::to_string(m.status_code());
-    if (!m.reason_phrase().empty()) label += " " + std::string(m.reason_phrase());
-    if (m.cseq()) label += " (" + std::string(m.cseq()->method_text) + ")";
+    if (full && !m.reason_phrase().empty()) label += " " + std::string(m.reason_phrase());
+    if (m.cseq()) {
+      if (full) {
+        label += " (" + std::string(m.cseq()->method_text) + ")";
+      } else if (m.status_code() >= 200 || m.cseq()->method != sip::Method::Invite) {
+        label += " " + std::string(m.cseq()->method_text);
+      }
+    }
   }
-  if (m.rseq()) label += " RSeq " + std::to_string(*m.rseq());
-  if (m.rack()) label += " RAck " + std::to_string(m.rack()->rseq);
-  if (!m.body().empty()) label += " +SDP";
-  return label;
-}
-
-std::string compact_label(std::string_view bytes) {
-  sip::Message m;
-  if (!sip::parse(bytes, m)) return "?";
-  std::string label;
-  if (m.is_request()) {
-    label = std::string(m.method_text());
-  } else {
-    label = std::to_string(m.status_code());
-    if (m.cseq() && (m.status_code() >= 200 || m.cseq()->method != sip::Method::Invite))
-      label += " " + std::string(m.cseq()->method_text);
-  }
-  if (m.rseq()) label += " RSeq=" + std::to_string(*m.rseq());
-  if (m.rack()) label += " RAck=" + std::to_string(m.rack()->rseq);
+  const char* sep = full ? " " : "=";
+  if (m.rseq()) label += std::string(" RSeq") + sep + std::to_string(*m.rseq());
+  if (m.rack()) label += std::string(" RAck") + sep + std::to_string(m.rack()->rseq);
   if (!m.body().empty()) label += " +SDP";
   return label;
 }

@@ -37,11 +37,12 @@ std::string render_text(const Ladder& ladder, std::size_t gap = 34);
 /// A one-word label for a SIP message: the method for a request, "status
 /// reason (METHOD)" for a response, with " (SDP)" when it carries a body.
 /// Text that is not SIP gives "?".
-std::string message_label(std::string_view bytes);
-
-/// A shorter label for ladders with many columns: "INVITE +SDP", "183 RSeq=7
-/// +SDP", "PRACK RAck=7", "200 PRACK" (a response names its CSeq method,
-/// but a provisional, which always answers INVITE, does not).
-std::string compact_label(std::string_view bytes);
+enum class LabelStyle : std::uint8_t {
+  Full,     // "183 Session Progress (INVITE) RSeq 7 +SDP"
+  Compact,  // "183 RSeq=7 +SDP", "200 PRACK": for ladders with many columns (a
+            // provisional always answers INVITE, so it names no method)
+};
+std::string message_label(std::string_view bytes, LabelStyle style = LabelStyle::Full);
+inline std::string compact_label(std::string_view bytes) { return message_label(bytes, LabelStyle::Compact); }
 
 }  // namespace imsflow::report

@@ -26,6 +26,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
@@ -570,14 +571,21 @@ TEST_F(DemoPcapWithTshark, EveryScenarioDecodesAsSipWithNoMalformedPacket) {
   std::vector<Run> runs = {{"default-udp", {}}, {"default-tcp", {"--transport", "tcp"}}};
   for (const std::string& s : scenarios) runs.push_back({s, {"--scenario", s}});
 
+  // The demos run side by side (each binds its own ephemeral ports; the
+  // failure scenarios spend seconds waiting on their timers), then tshark
+  // reads each capture.
+  std::vector<std::unique_ptr<Child>> demos;
   for (const Run& r : runs) {
-    SCOPED_TRACE("imsflow demo " + r.label);
-    const fs::path pcap = scratch.dir() / (r.label + ".pcap");
-    std::vector<std::string> argv = {IMSFLOW_BINARY, "demo", "--pcap", pcap.string()};
+    std::vector<std::string> argv = {IMSFLOW_BINARY, "demo", "--pcap", (scratch.dir() / (r.label + ".pcap")).string()};
     argv.insert(argv.end(), r.args.begin(), r.args.end());
-    Child demo("demo-" + r.label, argv, scratch.dir());
+    demos.push_back(std::make_unique<Child>("demo-" + r.label, argv, scratch.dir()));
+  }
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    SCOPED_TRACE("imsflow demo " + runs[i].label);
+    Child& demo = *demos[i];
     ASSERT_TRUE(demo.wait(60s)) << "imsflow demo did not finish";
     EXPECT_EQ(demo.code(), 0) << demo.output();
+    const fs::path pcap = scratch.dir() / (runs[i].label + ".pcap");
     ASSERT_TRUE(fs::exists(pcap)) << demo.output();
 
     const TsharkVerdict v = tshark_read(pcap, scratch.dir());
