@@ -7,6 +7,7 @@
 #include "cli/core.hpp"
 #include "cli/demo.hpp"
 #include "cli/lint.hpp"
+#include "cli/load.hpp"
 #include "cli/sim.hpp"
 #include "cli/ue.hpp"
 
@@ -46,6 +47,35 @@ int main(int argc, char** argv) {
                    "  imsflow core --listen 127.0.0.1:5060 --next-hop 127.0.0.1:5080   # SIPp UAC -> core -> SIPp UAS\n"
                    "  imsflow core --config subscribers.conf\n"
                    "Ctrl-C stops it and prints what each node did.");
+
+  imsflow::cli::LoadOptions load;
+  CLI::App* load_cmd = app.add_subcommand(
+      "load", "Generate calls with the real ladder (100rel, preconditions, plain) at a steady rate, on every core");
+  load_cmd->add_option("--target", load.target, "ADDRESS:PORT of the UAS or the first proxy")->required();
+  load_cmd->add_option("--to", load.to, "Request-URI (default sip:load@TARGET)");
+  load_cmd->add_option("--rate", load.rate, "Calls per second, all threads together")->capture_default_str();
+  load_cmd->add_option("--calls", load.calls, "Stop after this many calls (0: no limit)");
+  load_cmd->add_option("--duration", load.duration_s, "Start calls for this many seconds (0: no limit)");
+  load_cmd->add_option("--max-concurrent", load.max_concurrent, "At most this many calls in flight (0: no limit)");
+  load_cmd->add_option("--hold", load.hold_ms, "Milliseconds an established call stays up before BYE")
+      ->capture_default_str();
+  load_cmd->add_option("--profile", load.profile, "100rel, preconditions or plain")->capture_default_str();
+  load_cmd->add_option("--transport", load.transport, "udp or tcp")->capture_default_str();
+  load_cmd->add_option("--local", load.local, "ADDRESS:PORT to send from (each thread binds its own port)")
+      ->capture_default_str();
+  load_cmd->add_option("--threads", load.threads, "Event loops (default: one per core)");
+  load_cmd->add_option("--ramp", load.ramp_s, "Seconds over which the rate rises from 0");
+  load_cmd->add_option("--inject", load.inject, "no-prack, no-ack, cancel-after:SECONDS or bye-early");
+  load_cmd->add_option("--json", load.json, "Write the report and a per-second time series here");
+  load_cmd->add_option("--csv", load.csv, "Write the per-second time series here");
+  load_cmd->add_flag("--progress,!--no-progress", load.progress,
+                     "One live progress line (default when stderr is a terminal), or periodic lines");
+  load_cmd->footer("Examples:\n"
+                   "  imsflow ue --listen 127.0.0.1:5070 --answer &\n"
+                   "  imsflow load --target 127.0.0.1:5070 --rate 500 --calls 5000 --hold 1000\n"
+                   "  imsflow load --target 127.0.0.1:5070 --rate 100 --duration 10 --inject no-prack --json r.json\n"
+                   "Exit status: 0 when every call established (or ended as --inject meant), 1 otherwise, 2 usage or "
+                   "socket error.");
 
   imsflow::cli::LintOptions lint;
   CLI::App* lint_cmd = app.add_subcommand(
@@ -132,6 +162,7 @@ int main(int argc, char** argv) {
   }
   if (core_cmd->parsed()) return imsflow::cli::run_core(core, std::cout, std::cerr);
   if (demo_cmd->parsed()) return imsflow::cli::run_demo(demo, std::cout, std::cerr);
+  if (load_cmd->parsed()) return imsflow::cli::run_load(load, std::cout, std::cerr);
   if (lint_cmd->parsed()) return imsflow::cli::run_lint(lint, std::cout, std::cerr);
   if (sim_cmd->parsed()) return imsflow::cli::run_sim(sim, std::cout, std::cerr);
   if (ue_cmd->parsed()) return imsflow::cli::run_ue(ue, std::cout, std::cerr);

@@ -1,16 +1,14 @@
 // `imsflow ue --answer` as a real process on 127.0.0.1: calls placed by an
 // in-process user agent are answered, and SIGTERM prints the summary,
 // calls still up included.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <csignal>
 #include <regex>
-#include <thread>
 #include <string>
+#include <thread>
 
+#include "cli/child_process.hpp"
 #include "dialog/user_agent.hpp"
 #include "load/call_behaviour.hpp"
 #include "net/event_loop.hpp"
@@ -19,73 +17,6 @@ namespace imsflow::cli {
 namespace {
 
 using namespace std::chrono_literals;
-
-// The imsflow binary as a child, its standard output read through a pipe.
-class Child {
- public:
-  explicit Child(std::vector<std::string> args) {
-    int fds[2];
-    if (::pipe(fds) != 0) return;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(fds[1], STDOUT_FILENO);
-      ::dup2(fds[1], STDERR_FILENO);
-      ::close(fds[0]);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    ::close(fds[1]);
-    fd_ = fds[0];
-    ::fcntl(fd_, F_SETFL, O_NONBLOCK);
-  }
-  ~Child() {
-    if (pid_ > 0 && !done_) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    if (fd_ >= 0) ::close(fd_);
-  }
-  // Reads what is available now.
-  const std::string& output() {
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(fd_, buf, sizeof buf)) > 0) out_.append(buf, static_cast<std::size_t>(n));
-    return out_;
-  }
-  // Waits for the child to exit by itself (killed after `limit`).
-  int wait(std::chrono::milliseconds limit = 10000ms) {
-    for (auto waited = 0ms; waited < limit; waited += 10ms) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) return reap(status);
-      output();
-      std::this_thread::sleep_for(10ms);
-    }
-    return stop(SIGKILL);
-  }
-  int stop(int signal) {
-    ::kill(pid_, signal);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    return reap(status);
-  }
-  int reap(int status) {
-    done_ = true;
-    ::fcntl(fd_, F_SETFL, 0);
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(fd_, buf, sizeof buf)) > 0) out_.append(buf, static_cast<std::size_t>(n));
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int fd_ = -1;
-  bool done_ = false;
-  std::string out_;
-};
 
 struct Tally : dialog::SessionObserver {
   int confirmed = 0, ended = 0;
@@ -136,18 +67,6 @@ TEST(UeCommand, AnswersCallsAndReportsOnSigterm) {
   EXPECT_NE(out.find("stopped (signal)"), std::string::npos) << out;
   EXPECT_NE(out.find("20 incoming, 20 answered, 20 confirmed, 17 ended, 3 still up at shutdown"), std::string::npos)
       << out;
-}
-
-// Waits until `child` has printed something matching `pattern`; its first group.
-std::string wait_for(Child& child, const char* pattern, std::chrono::milliseconds limit = 5000ms) {
-  const std::regex re(pattern);
-  for (auto waited = 0ms; waited < limit; waited += 10ms) {
-    std::smatch m;
-    const std::string out = child.output();
-    if (std::regex_search(out, m, re)) return m.size() > 1 ? m[1].str() : m[0].str();
-    std::this_thread::sleep_for(10ms);
-  }
-  return {};
 }
 
 // Three processes: the core, bob answering, alice calling him by his tel URI.

@@ -1,0 +1,78 @@
+// `imsflow load` over loopback against `imsflow ue --answer` in another
+// process: the rate it holds, the report, and its JSON time series.
+#include "cli/load.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli/child_process.hpp"
+
+namespace imsflow::cli {
+namespace {
+
+TEST(LoadCommand, HoldsFiveHundredCallsPerSecondForTenSeconds) {
+  Child ue({IMSFLOW_BINARY, "ue", "--listen", "127.0.0.1:0", "--answer"});
+  const std::string port = wait_for(ue, R"(answering on 127\.0\.0\.1:(\d+))");
+  ASSERT_FALSE(port.empty()) << ue.output();
+  const std::filesystem::path json = std::filesystem::temp_directory_path() / "imsflow_load_test.json";
+  LoadOptions o;
+  o.target = "127.0.0.1:" + port;
+  o.rate = 500;
+  o.duration_s = 10;
+  o.hold_ms = 100;
+  o.threads = 2;
+  o.json = json.string();
+  o.progress = 0;
+  std::ostringstream out, err;
+  const int status = run_load(o, out, err);
+  EXPECT_EQ(status, 0) << out.str() << err.str();
+  std::ifstream in(json);
+  const auto j = nlohmann::json::parse(in);
+  const auto attempted = j["calls"]["attempted"].get<double>();
+  EXPECT_NEAR(attempted, 5000.0, 5000 * 0.02) << "the asked rate, within 2 %, over 10 s";
+  EXPECT_EQ(j["calls"]["established"], j["calls"]["attempted"]);
+  EXPECT_EQ(j["calls"]["failed"], 0);
+  EXPECT_EQ(j["latency_ms"]["setup_ms"]["count"], j["calls"]["established"]);
+  EXPECT_GT(j["latency_ms"]["pdd_ms"]["p50"].get<double>(), 0.0);
+  EXPECT_LE(j["latency_ms"]["pdd_ms"]["p50"].get<double>(), j["latency_ms"]["setup_ms"]["p50"].get<double>());
+  EXPECT_GE(j["series"].size(), 10u);
+  EXPECT_NE(out.str().find("INVITE -> 200 INVITE"), std::string::npos) << out.str();
+  // The answering side saw every call, and none is left up.
+  EXPECT_EQ(ue.stop(SIGTERM), 0);
+  EXPECT_NE(ue.output().find(std::to_string(static_cast<long>(attempted)) + " incoming"), std::string::npos)
+      << ue.output();
+  EXPECT_NE(ue.output().find("0 still up at shutdown"), std::string::npos) << ue.output();
+  std::filesystem::remove(json);
+}
+
+TEST(LoadCommand, RejectedCallsAreCountedByCauseAndFailTheRun) {
+  Child ue({IMSFLOW_BINARY, "ue", "--listen", "127.0.0.1:0", "--answer", "--respond", "486"});
+  const std::string port = wait_for(ue, R"(answering on 127\.0\.0\.1:(\d+))");
+  ASSERT_FALSE(port.empty()) << ue.output();
+  LoadOptions o;
+  o.target = "127.0.0.1:" + port;
+  o.rate = 100;
+  o.calls = 50;
+  o.progress = 0;
+  std::ostringstream out, err;
+  EXPECT_EQ(run_load(o, out, err), 1);
+  EXPECT_NE(out.str().find("50 attempted"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("     50  486 rejected with 486 Busy Here: callee busy"), std::string::npos) << out.str();
+}
+
+TEST(LoadCommand, BadArgumentsAreUsageErrors) {
+  std::ostringstream out, err;
+  LoadOptions o;
+  EXPECT_EQ(run_load(o, out, err), 2);
+  o.target = "127.0.0.1:5060";
+  o.inject = "sometimes";
+  EXPECT_EQ(run_load(o, out, err), 2);
+  EXPECT_NE(err.str().find("--inject must be"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace imsflow::cli
