@@ -3,6 +3,7 @@
 // caller and SIPp answering, and the reverse; over UDP and over TCP; 1,000
 // calls each, none failed on either side.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -221,6 +222,33 @@ TEST_P(SippInterop, SippCallsImsflowAnswersThe100relLadder) {
   EXPECT_EQ(answerer.answered(), static_cast<std::uint64_t>(kCalls));
   loop.run_for(200ms);
   EXPECT_EQ(ua.live_sessions(), 0u) << "every call ended with SIPp's BYE";
+}
+
+// `imsflow load` (the command, as a user runs it) against the SIPp UAS:
+// every call established, and both sides count the same calls.
+TEST_P(SippInterop, ImsflowLoadCallsSippAnswersThe100relLadder) {
+  const std::uint16_t port = free_port();
+  ASSERT_NE(port, 0);
+  Sipp uas({sipp_, "-sf", scenario("uas_100rel.xml"), "-i", "127.0.0.1", "-p", std::to_string(port), "-t",
+            transport_flag(), "-m", std::to_string(kCalls), "-nostdin", "-trace_err", "-timeout", "90s"});
+  std::this_thread::sleep_for(300ms);  // let it bind
+  const fs::path json = fs::temp_directory_path() / ("imsflow-load-" + std::to_string(::getpid()) + ".json");
+  Sipp load({IMSFLOW_BINARY, "load", "--target", "127.0.0.1:" + std::to_string(port), "--transport",
+             GetParam() == sip::Transport::Udp ? "udp" : "tcp", "--calls", std::to_string(kCalls), "--rate",
+             std::to_string(kRate), "--hold", "0", "--no-progress", "--json", json.string()});
+  for (int i = 0; i < 900 && !(load.exited() && uas.exited()); ++i) std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(load.exited()) << "imsflow load did not finish";
+  EXPECT_EQ(load.code(), 0) << load.output();
+  ASSERT_TRUE(uas.exited()) << "SIPp did not finish";
+  EXPECT_EQ(uas.code(), 0) << uas.output();
+  std::ifstream in(json);
+  const auto report = nlohmann::json::parse(in);
+  EXPECT_EQ(report["calls"]["attempted"], kCalls);
+  EXPECT_EQ(report["calls"]["established"], kCalls) << load.output();
+  EXPECT_EQ(uas.statistic("Successful call"), report["calls"]["established"].get<long>());
+  EXPECT_EQ(uas.statistic("Failed call"), 0);
+  EXPECT_EQ(uas.errors(), "") << "SIPp's checks (Supported: 100rel, RAck) all held";
+  fs::remove(json);
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, SippInterop, ::testing::Values(sip::Transport::Udp, sip::Transport::Tcp),
