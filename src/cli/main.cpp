@@ -117,6 +117,8 @@ int main(int argc, char** argv) {
   ue_cmd->add_option("--respond", ue.respond, "Reject every call with this status (486, 488, 503 …)");
   ue_cmd->add_option("--duration", ue.duration_s, "Stop by itself after this many seconds");
   ue_cmd->add_flag("--json", ue.json, "Print the final summary as JSON");
+  ue_cmd->add_option("--threads", ue.threads, "--answer: event loops sharing the port (SO_REUSEPORT)")
+      ->capture_default_str();
   ue_cmd->add_option("--register", ue.register_at, "Register first with IMS AKA through this P-CSCF (ADDRESS:PORT)");
   ue_cmd->add_option("--impi", ue.impi, "Private identity to register as (from --config)")->capture_default_str();
   ue_cmd->add_option("--config", ue.config, "Subscribers file (imsflow core's format); default: the demo's");

@@ -4,14 +4,17 @@
 
 #include <csignal>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <thread>
 
 #include "cli/subscribers_file.hpp"
 #include "dialog/user_agent.hpp"
 #include "ims/ue.hpp"
 #include "load/call_behaviour.hpp"
 #include "net/event_loop.hpp"
+#include "net/sharded_loops.hpp"
 
 namespace imsflow::cli {
 
@@ -173,60 +176,92 @@ int run_ue(const UeOptions& o, std::ostream& out, std::ostream& err) {
     err << "imsflow ue: --listen wants ADDRESS:PORT (\"127.0.0.1:5060\", \"[::1]:5060\"), not '" << o.listen << "'\n";
     return 2;
   }
-  net::EventLoop loop;
-  // A UDP listener also takes TCP on the same port (RFC 3261 §18.1.1 size rule).
-  auto bound = loop.bind(*listen);
+  if (!o.register_at.empty()) {
+    net::EventLoop loop;
+    auto bound = loop.bind(*listen);
+    if (!bound) {
+      err << "imsflow ue: cannot listen on " << o.listen << ": " << bound.error().describe() << "\n";
+      return 2;
+    }
+    return run_registered_ue(o, *profile, transport, loop, *bound, out, err);
+  }
+  // One answering UA per thread, all on one port (SO_REUSEPORT spreads the
+  // callers' sockets over them, and each dialog stays in its thread). A UDP
+  // listener also takes TCP on the same port (RFC 3261 §18.1.1 size rule).
+  const unsigned threads = std::max(1u, o.threads);
+  net::ShardedLoops loops(threads);
+  auto bound = loops.bind(*listen);
   if (!bound) {
     err << "imsflow ue: cannot listen on " << o.listen << ": " << bound.error().describe() << "\n";
     return 2;
   }
-  if (!o.register_at.empty()) return run_registered_ue(o, *profile, transport, loop, *bound, out, err);
-  dialog::UserAgentConfig config;
-  config.local = *bound;
-  config.user = "ue";
-  load::apply_profile(*profile, config);
   load::AnswerBehaviour behaviour;
   behaviour.profile = *profile;
   behaviour.reject_status = o.respond;
   behaviour.media.address = bound->address.to_string();
-  CountingAnswerer answerer(behaviour);
-  dialog::UserAgent ua{config, answerer};
-  answerer.bind(ua);
-  if (auto a = loop.attach(ua, *bound); !a) {
+  std::vector<std::unique_ptr<CountingAnswerer>> answerers;
+  std::vector<std::unique_ptr<dialog::UserAgent>> uas;
+  for (unsigned i = 0; i < threads; ++i) {
+    dialog::UserAgentConfig config;
+    config.local = *bound;
+    config.user = "ue";
+    config.seed = 1 + i * 7919;
+    load::apply_profile(*profile, config);
+    answerers.push_back(std::make_unique<CountingAnswerer>(behaviour));
+    uas.push_back(std::make_unique<dialog::UserAgent>(config, *answerers.back()));
+    answerers.back()->bind(*uas.back());
+  }
+  if (auto a = loops.attach([&](std::size_t i) -> txn::Node& { return *uas[i]; }, *bound); !a) {
     err << "imsflow ue: " << a.error().describe() << "\n";
     return 2;
   }
-  if (auto s = loop.stop_on_signals({SIGINT, SIGTERM}); !s) err << "imsflow ue: " << s.error().describe() << "\n";
-  out << fmt::format("imsflow ue: answering on {} (udp and tcp), profile {}{}; Ctrl-C to stop\n", bound->to_string(),
-                     o.profile, o.respond ? fmt::format(", rejecting with {}", o.respond) : std::string());
+  if (auto s = loops.stop_on_signals({SIGINT, SIGTERM}); !s) err << "imsflow ue: " << s.error().describe() << "\n";
+  out << fmt::format("imsflow ue: answering on {} (udp and tcp), profile {}{}{}; Ctrl-C to stop\n", bound->to_string(),
+                     o.profile, o.respond ? fmt::format(", rejecting with {}", o.respond) : std::string(),
+                     threads > 1 ? fmt::format(", {} threads", threads) : std::string());
   out.flush();
-  const net::StopReason why =
-      o.duration_s > 0 ? loop.run_for(std::chrono::duration_cast<Duration>(std::chrono::duration<double>(o.duration_s)))
-                       : loop.run();
-  const auto& c = loop.counters();
-  const std::size_t still_up = ua.live_sessions();
+  loops.start();
+  const TimePoint end = Clock::now() + std::chrono::duration_cast<Duration>(std::chrono::duration<double>(o.duration_s));
+  while (!loops.last_signal() && (o.duration_s <= 0 || Clock::now() < end)) std::this_thread::sleep_for(20ms);
+  const bool by_signal = loops.last_signal().has_value();
+  loops.stop();
+  loops.join();
+  const net::LoopCounters c = loops.total_counters();
+  std::uint64_t incoming = 0, answered = 0, confirmed = 0, ended = 0, retransmissions = 0, dropped = 0;
+  std::size_t still_up = 0;
+  std::map<std::string, std::uint64_t> failures;
+  for (unsigned i = 0; i < threads; ++i) {
+    incoming += answerers[i]->incoming;
+    answered += answerers[i]->answered();
+    confirmed += answerers[i]->confirmed;
+    ended += answerers[i]->ended;
+    for (const auto& [cause, n] : answerers[i]->failures) failures[cause] += n;
+    still_up += uas[i]->live_sessions();
+    retransmissions += uas[i]->transaction_stats().retransmissions_sent;
+    dropped += uas[i]->transaction_stats().dropped;
+  }
   if (o.json) {
     nlohmann::json j;
-    j["stopped_by"] = why == net::StopReason::Signal ? "signal" : why == net::StopReason::TimeUp ? "duration" : "stop";
-    j["calls"] = {{"incoming", answerer.incoming}, {"answered", answerer.answered()},
-                  {"confirmed", answerer.confirmed}, {"ended", answerer.ended}, {"still_up", still_up}};
+    j["stopped_by"] = by_signal ? "signal" : "duration";
+    j["calls"] = {{"incoming", incoming}, {"answered", answered}, {"confirmed", confirmed}, {"ended", ended},
+                  {"still_up", still_up}};
     nlohmann::json f = nlohmann::json::object();
-    for (const auto& [cause, n] : answerer.failures) f[cause] = n;
+    for (const auto& [cause, n] : failures) f[cause] = n;
     j["failed"] = f;
     j["messages"] = {{"udp_in", c.datagrams_in}, {"udp_out", c.datagrams_out}, {"tcp_in", c.stream_messages_in},
                      {"tcp_out", c.stream_messages_out}};
-    j["retransmissions"] = ua.transaction_stats().retransmissions_sent;
-    j["dropped"] = ua.transaction_stats().dropped;
+    j["retransmissions"] = retransmissions;
+    j["dropped"] = dropped;
     out << j.dump(2) << "\n";
     return 0;
   }
-  out << fmt::format("\nimsflow ue: stopped ({})\n", why == net::StopReason::Signal ? "signal" : "duration over");
-  out << fmt::format("  calls     {} incoming, {} answered, {} confirmed, {} ended, {} still up at shutdown\n",
-                     answerer.incoming, answerer.answered(), answerer.confirmed, answerer.ended, still_up);
-  for (const auto& [cause, n] : answerer.failures) out << fmt::format("  failed    {:>6}  {}\n", n, cause);
+  out << fmt::format("\nimsflow ue: stopped ({})\n", by_signal ? "signal" : "duration over");
+  out << fmt::format("  calls     {} incoming, {} answered, {} confirmed, {} ended, {} still up at shutdown\n", incoming,
+                     answered, confirmed, ended, still_up);
+  for (const auto& [cause, n] : failures) out << fmt::format("  failed    {:>6}  {}\n", n, cause);
   out << fmt::format("  messages  udp {} in / {} out, tcp {} in / {} out, {} retransmissions, {} dropped\n",
-                     c.datagrams_in, c.datagrams_out, c.stream_messages_in, c.stream_messages_out,
-                     ua.transaction_stats().retransmissions_sent, ua.transaction_stats().dropped);
+                     c.datagrams_in, c.datagrams_out, c.stream_messages_in, c.stream_messages_out, retransmissions,
+                     dropped);
   return 0;
 }
 

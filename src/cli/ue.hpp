@@ -22,6 +22,7 @@ struct UeOptions {
   int respond = 0;                       // reject every call with this status instead
   double duration_s = 0;                 // stop by itself after this long (0: only on a signal)
   bool json = false;                     // the final summary as JSON
+  unsigned threads = 1;                  // --answer: event loops sharing the port
   std::string register_at;               // the P-CSCF's ADDRESS:PORT: register there first
   std::string impi = "alice@ims.example";
   std::string config;                    // subscribers file (imsflow core's format); empty: the demo's
