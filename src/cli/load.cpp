@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <fstream>
 #include <memory>
@@ -11,6 +12,8 @@
 #include <thread>
 
 #include "load/generator.hpp"
+#include "net/pcap_writer.hpp"
+#include "net/recording_node.hpp"
 #include "net/sharded_loops.hpp"
 
 namespace imsflow::cli {
@@ -79,6 +82,9 @@ int run_load(const LoadOptions& o, std::ostream& out, std::ostream& err) {
   const std::string to = o.to.empty() ? "sip:load@" + target->to_string() : o.to;
   const TimePoint start = Clock::now() + 20ms;
   std::vector<std::unique_ptr<load::CallGenerator>> gens;
+  // --pcap: each thread records what its generator sent and received.
+  std::vector<std::vector<net::ObservedMessage>> seen(threads);
+  std::vector<std::unique_ptr<net::RecordingNode>> recorders;
   for (unsigned i = 0; i < threads; ++i) {
     load::GeneratorConfig c;
     c.ua.local = (*locals)[i];
@@ -97,7 +103,12 @@ int run_load(const LoadOptions& o, std::ostream& out, std::ostream& err) {
     c.hold = std::chrono::milliseconds(o.hold_ms);
     c.inject = *inject;
     gens.push_back(std::make_unique<load::CallGenerator>(c, start));
-    if (auto a = loops.shard(i).attach(*gens.back(), (*locals)[i]); !a) return usage(a.error().describe());
+    txn::Node* node = gens.back().get();
+    if (!o.pcap.empty()) {
+      recorders.push_back(std::make_unique<net::RecordingNode>(*gens.back(), i, seen[i]));
+      node = recorders.back().get();
+    }
+    if (auto a = loops.shard(i).attach(*node, (*locals)[i]); !a) return usage(a.error().describe());
   }
   if (auto s = loops.stop_on_signals({SIGINT, SIGTERM}); !s) err << "imsflow load: " << s.error().describe() << "\n";
   const bool live_line = o.progress == 1 || (o.progress == -1 && ::isatty(STDERR_FILENO));
@@ -156,6 +167,25 @@ int run_load(const LoadOptions& o, std::ostream& out, std::ostream& err) {
   if (live_line) err << "\n";
   const Sample final_sample = sample(gens, std::chrono::duration<double>(Clock::now() - start).count(), last);
   series.push_back(final_sample);
+
+  if (!o.pcap.empty()) {
+    // Every thread's messages in time order, as they crossed the wire at this end.
+    std::vector<const net::ObservedMessage*> all;
+    for (const auto& v : seen)
+      for (const net::ObservedMessage& m : v) all.push_back(&m);
+    std::stable_sort(all.begin(), all.end(), [](const auto* a, const auto* b) { return a->at < b->at; });
+    net::PcapWriter pcap;
+    auto status = pcap.open(o.pcap);
+    const auto wall_now = std::chrono::system_clock::now();
+    const TimePoint mono_now = Clock::now();
+    for (const net::ObservedMessage* m : all) {
+      if (!status) break;
+      const auto wall = wall_now - std::chrono::duration_cast<std::chrono::system_clock::duration>(mono_now - m->at);
+      status = pcap.write(m->source, m->destination, m->bytes, wall);
+    }
+    if (status) status = pcap.close();
+    if (!status) err << "imsflow load: " << status.error().describe() << "\n";
+  }
 
   load::GeneratorReport total;
   for (const auto& g : gens) total.merge(g->report());

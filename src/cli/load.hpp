@@ -27,6 +27,7 @@ struct LoadOptions {
   std::string inject;                 // no-prack | no-ack | cancel-after:S | bye-early
   std::string json;                   // write the report and the time series here
   std::string csv;                    // write the time series here
+  std::string pcap;                   // write every message sent and received here (kept in memory until the end)
   int progress = -1;                  // 1 live line, 0 periodic lines, -1: by whether stderr is a terminal
 };
 

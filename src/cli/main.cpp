@@ -68,6 +68,7 @@ int main(int argc, char** argv) {
   load_cmd->add_option("--inject", load.inject, "no-prack, no-ack, cancel-after:SECONDS or bye-early");
   load_cmd->add_option("--json", load.json, "Write the report and a per-second time series here");
   load_cmd->add_option("--csv", load.csv, "Write the per-second time series here");
+  load_cmd->add_option("--pcap", load.pcap, "Write every message sent and received here (held in memory until the end)");
   load_cmd->add_flag("--progress,!--no-progress", load.progress,
                      "One live progress line (default when stderr is a terminal), or periodic lines");
   load_cmd->footer("Examples:\n"

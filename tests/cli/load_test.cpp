@@ -4,11 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "analyze/analyzer.hpp"
 #include "cli/child_process.hpp"
 
 namespace imsflow::cli {
@@ -62,6 +64,47 @@ TEST(LoadCommand, RejectedCallsAreCountedByCauseAndFailTheRun) {
   EXPECT_EQ(run_load(o, out, err), 1);
   EXPECT_NE(out.str().find("50 attempted"), std::string::npos) << out.str();
   EXPECT_NE(out.str().find("     50  486 rejected with 486 Busy Here: callee busy"), std::string::npos) << out.str();
+}
+
+// The generator's own latency figures and the analyzer's reading of the
+// capture of the same run describe the same calls.
+TEST(LoadCommand, LatencyPercentilesAgreeWithThePcapOfTheRun) {
+  Child ue({IMSFLOW_BINARY, "ue", "--listen", "127.0.0.1:0", "--answer"});
+  const std::string port = wait_for(ue, R"(answering on 127\.0\.0\.1:(\d+))");
+  ASSERT_FALSE(port.empty()) << ue.output();
+  const std::filesystem::path dir = std::filesystem::temp_directory_path();
+  const std::string json = (dir / "imsflow_load_pcap.json").string(), pcap = (dir / "imsflow_load.pcap").string();
+  LoadOptions o;
+  o.target = "127.0.0.1:" + port;
+  o.rate = 200;
+  o.calls = 400;
+  o.hold_ms = 50;
+  o.threads = 1;
+  o.json = json;
+  o.pcap = pcap;
+  o.progress = 0;
+  std::ostringstream out, err;
+  ASSERT_EQ(run_load(o, out, err), 0) << out.str() << err.str();
+  std::ifstream in(json);
+  const auto j = nlohmann::json::parse(in);
+  auto analysis = analyze::analyze_capture(pcap);
+  ASSERT_TRUE(analysis);
+  std::vector<double> setup, pdd;
+  for (const analyze::CallAnalysis& c : analysis->calls) {
+    EXPECT_EQ(c.outcome, analyze::Outcome::Established);
+    if (c.setup_ms) setup.push_back(*c.setup_ms);
+    if (c.pdd_ms) pdd.push_back(*c.pdd_ms);
+  }
+  ASSERT_EQ(analysis->calls.size(), 400u);
+  ASSERT_EQ(setup.size(), 400u);
+  std::sort(setup.begin(), setup.end());
+  std::sort(pdd.begin(), pdd.end());
+  // Same events, timed on the same clock (the capture's microsecond stamps).
+  EXPECT_NEAR(setup[200], j["latency_ms"]["setup_ms"]["p50"].get<double>(), 0.05);
+  EXPECT_NEAR(setup[396], j["latency_ms"]["setup_ms"]["p99"].get<double>(), 0.05);
+  EXPECT_NEAR(pdd[200], j["latency_ms"]["pdd_ms"]["p50"].get<double>(), 0.05);
+  std::filesystem::remove(json);
+  std::filesystem::remove(pcap);
 }
 
 TEST(LoadCommand, BadArgumentsAreUsageErrors) {
