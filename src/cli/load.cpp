@@ -221,6 +221,7 @@ int run_load(const LoadOptions& o, std::ostream& out, std::ostream& err) {
                   {"failed", total.failed},
                   {"unfinished", total.unfinished},
                   {"injected_outcomes", total.injected_outcomes}};
+    j["backoff"] = {{"count", total.backoffs}, {"seconds", std::chrono::duration<double>(total.backed_off).count()}};
     nlohmann::json f = nlohmann::json::object();
     for (const auto& [cause, n] : total.failures) f[cause] = n;
     j["failures"] = f;
@@ -254,6 +255,9 @@ int run_load(const LoadOptions& o, std::ostream& out, std::ostream& err) {
                      total.established, total.failed, total.unfinished);
   if (injected) out << fmt::format("  injected     {} of {} calls ended as injected\n", total.injected_outcomes, total.attempted);
   for (const auto& [cause, n] : total.failures) out << fmt::format("  failed {:>7}  {}\n", n, cause);
+  if (total.backoffs)
+    out << fmt::format("  backed off   {} times, {:.1f} s in all, as Retry-After asked\n", total.backoffs,
+                       std::chrono::duration<double>(total.backed_off).count());
   out << fmt::format("  retransmits  {} sent, {} requests and {} responses absorbed\n",
                      total.transactions.retransmissions_sent, total.transactions.request_retransmissions_received,
                      total.transactions.response_retransmissions_received);

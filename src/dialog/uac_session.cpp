@@ -378,7 +378,11 @@ void UserAgent::on_invite_response(Session& s, const sip::Message& r, TimePoint 
     if (!r.reason_phrase().empty()) cause += " " + std::string(r.reason_phrase());
     if (const std::string_view likely = sip::likely_cause(status); !likely.empty()) cause += ": " + std::string(likely);
   }
-  fail(s, status, std::move(cause), now);
+  // RFC 3261 §20.33: how long the caller should leave the callee alone.
+  std::uint32_t retry_after = 0;
+  if (const sip::ParamValue* ra = r.retry_after())
+    retry_after = static_cast<std::uint32_t>(ascii::parse_uint(ra->value, 86400).value_or(0));
+  fail(s, status, std::move(cause), now, retry_after);
 }
 
 void UserAgent::send_prack(Session& s, Dialog& d, const sip::Message& provisional, std::string_view body,

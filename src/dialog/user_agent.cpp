@@ -240,11 +240,12 @@ void UserAgent::release(Session& s) {
   --live_;
 }
 
-void UserAgent::fail(Session& s, int status, std::string cause, TimePoint now) {
+void UserAgent::fail(Session& s, int status, std::string cause, TimePoint now, std::uint32_t retry_after_s) {
   const SessionId id{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation};
   SessionEvent e = session_event(SessionEventKind::Failed, id, now);
   e.status = status;
   e.cause = std::move(cause);
+  e.retry_after_s = retry_after_s;
   release(s);
   emit(std::move(e));
 }

@@ -150,6 +150,7 @@ struct SessionEvent {
   std::string remote_tag;      // the dialog (fork) this is about
   std::string cause;           // Failed/Ended: why, in the seed's words
   std::string_view body;       // Progress/Answered: the SDP, when there is one (valid during the callback)
+  std::uint32_t retry_after_s = 0;  // Failed: the final response's Retry-After, in seconds (0: none)
 };
 
 class SessionObserver {
@@ -399,7 +400,7 @@ class UserAgent final : public txn::Node, private txn::TransactionUser {
   void disarm(Session& s, Slot slot);
   void fire(SessionId id, Slot slot, TimePoint now);
   void emit(SessionEvent e);
-  void fail(Session& s, int status, std::string cause, TimePoint now);
+  void fail(Session& s, int status, std::string cause, TimePoint now, std::uint32_t retry_after_s = 0);
   void end(Session& s, std::string cause, TimePoint now);
   void release(Session& s);
   std::string random_token(std::size_t hex_digits);

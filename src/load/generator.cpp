@@ -81,6 +81,8 @@ void GeneratorReport::merge(const GeneratorReport& o) {
   failed += o.failed;
   injected_outcomes += o.injected_outcomes;
   unfinished += o.unfinished;
+  backoffs += o.backoffs;
+  backed_off += o.backed_off;
   for (const auto& [cause, n] : o.failures) failures[cause] += n;
   for (std::size_t i = 0; i < kKpis; ++i) latency[i].merge(o.latency[i]);
   transactions.requests_received += o.transactions.requests_received;
@@ -119,6 +121,10 @@ double CallGenerator::rate_at(TimePoint now) const {
 
 void CallGenerator::start_due_calls(TimePoint now) {
   if (now < start_) return;
+  if (now < paused_until_) {
+    last_refill_ = now;  // no tokens pile up during the pause
+    return;
+  }
   const double rate = rate_at(now);
   // The bucket holds at most a tenth of a second of calls: a loop that
   // was late catches up that much, no more.
@@ -160,7 +166,9 @@ std::optional<TimePoint> CallGenerator::next_deadline() const {
   if (will_start() && (config_.max_concurrent == 0 || calls_.size() < config_.max_concurrent)) {
     const TimePoint from = std::max(last_refill_, start_);
     const double rate = std::max(rate_at(from), 1e-3);
-    if (tokens_ >= 1) {
+    if (from < paused_until_) {
+      earliest(paused_until_);
+    } else if (tokens_ >= 1) {
       earliest(from);
     } else {
       earliest(from + std::chrono::duration_cast<Duration>(std::chrono::duration<double>((1 - tokens_) / rate)));
@@ -216,6 +224,12 @@ void CallGenerator::on_session_event(const dialog::SessionEvent& e) {
       ++report_.failed;
       live_.failed.fetch_add(1, std::memory_order_relaxed);
       ++report_.failures[e.status ? std::to_string(e.status) + " " + e.cause : e.cause];
+      if ((e.status == 503 || e.status == 500) && e.retry_after_s > 0 && e.at + std::chrono::seconds(e.retry_after_s) > paused_until_) {
+        const TimePoint until = e.at + std::chrono::seconds(e.retry_after_s);
+        report_.backed_off += until - std::max(paused_until_, e.at);
+        ++report_.backoffs;
+        paused_until_ = until;
+      }
       const bool expected = (inject == Injection::NoPrack && e.status >= 500) ||
                             (inject == Injection::CancelAfter && e.status == 487);
       return finish(e.session.index, expected);

@@ -4,6 +4,9 @@
 // up, and measures every call's ladder. One generator per event loop; the
 // command runs one per core and adds their reports up.
 //
+// A 503 or 500 with Retry-After pauses new calls for that long (RFC 3261
+// §21.5.4: the server asked to be left alone), counted in the report.
+//
 // The protocol is the sessions layer's: reliable 183/180 with PRACK,
 // preconditions with UPDATE or the plain ladder, retransmissions, the
 // UDP→TCP size rule. This layer only decides when to call, when to hang
@@ -83,6 +86,8 @@ struct GeneratorReport {
   std::uint64_t failed = 0;            // no session: a final non-2xx, a timeout, a CANCEL
   std::uint64_t injected_outcomes = 0; // calls that ended as the injection meant
   std::uint64_t unfinished = 0;        // still in flight when the run stopped
+  std::uint64_t backoffs = 0;          // pauses asked by a 503/500 with Retry-After
+  Duration backed_off{};               // their total length
   std::map<std::string, std::uint64_t> failures;  // "486 rejected with 486 Busy Here: callee busy" → count
   std::array<LatencySamples, kKpis> latency;
   txn::TransactionStats transactions;  // retransmissions sent and absorbed, timeouts, …
@@ -148,6 +153,7 @@ class CallGenerator final : public txn::Node, private dialog::SessionObserver {
   TimePoint start_;
   TimePoint last_refill_;
   double tokens_ = 1;      // one call may start at once
+  TimePoint paused_until_;  // a 503/500 with Retry-After asked for quiet until then
   bool stopped_ = false;
   std::unordered_map<std::uint32_t, Call> calls_;  // by session index
   txn::TimerQueue timers_;  // hang-ups and CANCELs (index, generation, action)

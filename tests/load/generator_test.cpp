@@ -134,6 +134,33 @@ INSTANTIATE_TEST_SUITE_P(Seed, Injections,
                            return n;
                          });
 
+// An overloaded UAS: 503 with Retry-After 2. The generator stops starting
+// calls for those 2 s instead of hammering it.
+TEST(CallGenerator, BacksOffAsRetryAfterAsks) {
+  struct Overloaded : dialog::SessionObserver {
+    dialog::UserAgent* ua = nullptr;
+    void on_session_event(const dialog::SessionEvent& e) override {
+      if (e.kind == dialog::SessionEventKind::Incoming) ua->reject(e.session, 503, e.at, "Retry-After: 2");
+    }
+  } overloaded;
+  GeneratorConfig c = config(100, 0);
+  c.duration = 3s;
+  Bench r(c);
+  r.net.detach(kCallee);
+  dialog::UserAgentConfig uc;
+  uc.local = kCallee;
+  dialog::UserAgent busy(uc, overloaded);
+  overloaded.ua = &busy;
+  r.net.attach(busy, kCallee);
+  const GeneratorReport rep = r.until_done();
+  // Without the pause: 300 calls in 3 s. With it: the first ones (until the
+  // first 503 arrives), then one more burst after each 2 s pause.
+  EXPECT_LT(rep.attempted, 30u);
+  EXPECT_GE(rep.backoffs, 1u);
+  EXPECT_EQ(rep.failed, rep.attempted);
+  EXPECT_NE(rep.failures.begin()->first.find("503"), std::string::npos);
+}
+
 TEST(CallGenerator, InjectionNamesParse) {
   EXPECT_EQ(parse_injection("cancel-after:2.5")->after, std::chrono::milliseconds(2500));
   EXPECT_FALSE(parse_injection("cancel-after:"));
