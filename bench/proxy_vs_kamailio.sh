@@ -30,7 +30,9 @@
 # Usage:
 #   bench/proxy_vs_kamailio.sh [--imsflow PATH] [--rates "250 500 750 1000 1500 2000 3000"]
 #       [--seconds 10] [--reference 500] [--workers 4] [--kamailio-shm 1024]
-#       [--cpus LIST] [--only imsflow|kamailio] [--out DIR]
+#       [--cpus LIST] [--repeat N] [--only imsflow|kamailio] [--out DIR]
+# --repeat runs every rate N times, the two proxies taking turns (so a load
+# change on a shared machine hits both), and the summary gives the median.
 # --cpus pins either proxy (all of Kamailio's processes) to those CPUs with
 # taskset, e.g. --cpus 1; by default the scheduler places them.
 # Kamailio gets --kamailio-shm MB of shared memory (Debian's default, 64 MB,
@@ -47,6 +49,7 @@ reference=500
 workers=4
 kamailio_shm=1024
 cpus=""
+repeat=1
 only=""
 out=""
 
@@ -61,6 +64,7 @@ while (($#)); do
     --workers) workers=$2; shift 2 ;;
     --kamailio-shm) kamailio_shm=$2; shift 2 ;;
     --cpus) cpus=$2; shift 2 ;;
+    --repeat) repeat=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     -h | --help) usage; exit 0 ;;
@@ -182,9 +186,9 @@ stop_proxy() {
 
 # One step: RATE calls/s for --seconds, a fresh SIPp pair on the proxy PGID.
 # Prints: rate calls ok_uac ok_uas failed achieved_cps ticks ns p50 p99 retrans
-run_step() {  # NAME DIR RATE UAS_PORT PROXY_PORT [CAPTURE_FILE]
-  local name=$1 dir=$2 rate=$3 uas_port=$4 port=$5 capture=${6:-}
-  local calls=$((rate * step_seconds)) sdir="$dir/rate-$rate${capture:+-capture}"
+run_step() {  # NAME DIR RATE UAS_PORT PROXY_PORT TAG [CAPTURE_FILE]
+  local name=$1 dir=$2 rate=$3 uas_port=$4 port=$5 tag=$6 capture=${7:-}
+  local calls=$((rate * step_seconds)) sdir="$dir/rate-$rate-$tag"
   mkdir -p "$sdir"
   (cd "$sdir" && exec setsid "$sipp" -sf "$uas_xml" -i 127.0.0.1 -p "$uas_port" -mp "$(free_port)" \
      -buff_size 4194304 -m "$calls" -nostdin -trace_err -timeout $((step_seconds + 60))s > uas.out 2>&1) &
@@ -255,33 +259,41 @@ capture_latency() {  # FILE PROXY_PORT
   printf '%s %.0f %.0f %.0f %.0f\n' "$n" "$e50" "$e99" "$h50" "$h99"
 }
 
-measure() {  # NAME
-  local name=$1 dir=$out/$1 uas_port rate
+proxies=()
+for name in imsflow kamailio; do
+  [[ -n $only && $only != "$name" ]] && continue
+  proxies+=("$name")
+done
+declare -A uas_ports=()
+
+idle() {  # NAME: what the proxy costs doing nothing, over one step's length
+  local name=$1 dir=$out/$1 i0 i1
   mkdir -p "$dir"
-  uas_port=$(free_port)
-  # What the proxy costs doing nothing, over one step's length.
-  start_proxy "$name" "$dir" "$uas_port"
-  local i0 i1
+  uas_ports[$name]=$(free_port)
+  start_proxy "$name" "$dir" "${uas_ports[$name]}"
   i0=$(cpu_ticks "$proxy_pid"); sleep "$step_seconds"; i1=$(cpu_ticks "$proxy_pid")
   echo "$name $(((i1 - i0) * 1000000 / tick / step_seconds))" >> "$out/idle.txt"
   stop_proxy
-  for rate in $rates; do
-    echo "proxy_vs_kamailio: $name at $rate calls/s for ${step_seconds} s" >&2
-    start_proxy "$name" "$dir" "$uas_port"
-    echo "$name $(run_step "$name" "$dir" "$rate" "$uas_port" "$proxy_port")" >> "$out/steps.txt"
-    stop_proxy
-    [[ $name == imsflow ]] && cp "$dir/proxy.out" "$dir/rate-$rate/counters.json"
-    sleep 1
-  done
-  if [[ -n $dumpcap && -n $tshark && $(id -u) == 0 ]]; then
-    echo "proxy_vs_kamailio: $name at $reference calls/s with a capture" >&2
-    local cap="$dir/reference.pcap" line
-    start_proxy "$name" "$dir" "$uas_port"
-    line=$(run_step "$name" "$dir" "$reference" "$uas_port" "$proxy_port" "$cap")
-    stop_proxy
-    echo "$name $line" >> "$out/capture-steps.txt"
-    echo "$name $(capture_latency "$cap" "$proxy_port")" >> "$out/capture.txt"
-  fi
+}
+
+step() {  # NAME RATE TAG: one step on a fresh proxy
+  local name=$1 rate=$2 tag=$3 dir=$out/$1
+  echo "proxy_vs_kamailio: $name at $rate calls/s for ${step_seconds} s (run $tag)" >&2
+  start_proxy "$name" "$dir" "${uas_ports[$name]}"
+  echo "$name $(run_step "$name" "$dir" "$rate" "${uas_ports[$name]}" "$proxy_port" "$tag")" >> "$out/steps.txt"
+  stop_proxy
+  if [[ $name == imsflow ]]; then cp "$dir/proxy.out" "$dir/rate-$rate-$tag/counters.json"; fi
+  sleep 1
+}
+
+capture() {  # NAME: the reference rate with a loopback capture
+  local name=$1 dir=$out/$1 line
+  echo "proxy_vs_kamailio: $name at $reference calls/s with a capture" >&2
+  start_proxy "$name" "$dir" "${uas_ports[$name]}"
+  line=$(run_step "$name" "$dir" "$reference" "${uas_ports[$name]}" "$proxy_port" capture "$dir/reference.pcap")
+  stop_proxy
+  echo "$name $line" >> "$out/capture-steps.txt"
+  echo "$name $(capture_latency "$dir/reference.pcap" "$proxy_port")" >> "$out/capture.txt"
 }
 
 : > "$out/steps.txt"; : > "$out/idle.txt"; : > "$out/capture.txt"; : > "$out/capture-steps.txt"
@@ -292,10 +304,17 @@ measure() {  # NAME
   echo "# imsflow: $imsflow; Kamailio: $workers UDP workers, $kamailio_shm MB shm; proxies pinned to CPUs: ${cpus:-no}"
 } > "$out/environment.txt"
 
-for name in imsflow kamailio; do
-  [[ -n $only && $only != "$name" ]] && continue
-  measure "$name"
+for name in "${proxies[@]}"; do idle "$name"; done
+for rate in $rates; do
+  for ((r = 1; r <= repeat; r++)); do
+    # Turns alternate: imsflow first on odd runs, Kamailio first on even ones.
+    if ((r % 2)); then order=("${proxies[@]}"); else order=(); for ((i = ${#proxies[@]} - 1; i >= 0; i--)); do order+=("${proxies[i]}"); done; fi
+    for name in "${order[@]}"; do step "$name" "$rate" "$r"; done
+  done
 done
+if [[ -n $dumpcap && -n $tshark && $(id -u) == 0 ]]; then
+  for name in "${proxies[@]}"; do capture "$name"; done
+fi
 
 # --- report ---------------------------------------------------------------------------------
 
@@ -306,17 +325,45 @@ echo "| proxy | calls/s asked | reached | calls | ok (UAC/UAS) | failed | retran
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 awk -v tick="$tick" '{
   name = $1; rate = $2; calls = $3; ok_uac = $4; ok_uas = $5; failed = $6; reached = $7; ticks = $8; ns = $9
-  p50 = $10; p99 = $11; retrans = $12
+  p50 = ($10 == "-" ? "-" : sprintf("%.0f", $10)); p99 = ($11 == "-" ? "-" : sprintf("%.0f", $11)); retrans = $12
   done = ok_uac > 0 ? ok_uac : 1
   cpu = ticks * 1e6 / tick / done; oncpu = ns / 1000 / done
   clean = (ok_uac == calls && ok_uas == calls && failed == 0 && reached >= 0.95 * rate) ? "yes" : "no"
-  if (clean == "yes" && rate > best[name]) best[name] = rate
   printf "| %s | %d | %.0f | %d | %d / %d | %d | %d | %.1f | %.1f | %s / %s | %s |\n", \
     (name == "imsflow" ? "imsflow core" : "Kamailio"), rate, reached, calls, ok_uac, ok_uas, failed, retrans, cpu, oncpu, p50, p99, clean
-} END {
-  printf "\n"
-  for (n in best) printf "max clean calls/s: %s %d\n", (n == "imsflow" ? "imsflow core" : "Kamailio"), best[n]
 }' "$out/steps.txt"
+echo
+echo "Median over $repeat run(s) per rate (CPU µs/call from utime+stime; a rate counts as clean when every run was):"
+echo
+echo "| calls/s | imsflow core µs/call | Kamailio µs/call | Kamailio ÷ imsflow | imsflow clean | Kamailio clean |"
+echo "|---|---|---|---|---|---|"
+awk -v tick="$tick" '
+  function median(list,    n, v, i, j, t) {
+    n = split(list, v, " ")
+    for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+    return n == 0 ? -1 : (n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2)
+  }
+  {
+    name = $1; rate = $2; calls = $3; ok_uac = $4; ok_uas = $5; failed = $6; reached = $7
+    cpu = $8 * 1e6 / tick / (ok_uac > 0 ? ok_uac : 1)
+    key = name SUBSEP rate
+    runs[key] = runs[key] " " cpu
+    if (!(key in clean)) clean[key] = "yes"
+    if (!(ok_uac == calls && ok_uas == calls && failed == 0 && reached >= 0.95 * rate)) clean[key] = "no"
+    if (!(rate in seen)) { seen[rate] = 1; order[++n] = rate }
+  }
+  END {
+    for (i = 1; i <= n; i++) {
+      r = order[i]; a = ("imsflow" SUBSEP r); b = ("kamailio" SUBSEP r)
+      ma = (a in runs) ? median(runs[a]) : -1; mb = (b in runs) ? median(runs[b]) : -1
+      printf "| %d | %s | %s | %s | %s | %s |\n", r, (ma < 0 ? "-" : sprintf("%.0f", ma)), (mb < 0 ? "-" : sprintf("%.0f", mb)),
+        (ma > 0 && mb > 0 ? sprintf("%.1f×", mb / ma) : "-"), ((a in clean) ? clean[a] : "-"), ((b in clean) ? clean[b] : "-")
+      if (clean[a] == "yes" && r > best_a) best_a = r
+      if (clean[b] == "yes" && r > best_b) best_b = r
+    }
+    printf "\nmax clean calls/s (every run of the rate clean): imsflow core %s, Kamailio %s\n", \
+      (best_a ? best_a : "none"), (best_b ? best_b : "none")
+  }' "$out/steps.txt"
 echo
 while read -r name idle_us; do
   echo "idle CPU: $name $idle_us µs per second"

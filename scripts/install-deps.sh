@@ -18,6 +18,8 @@ packages=(
   kamailio
   # the analyzer's throughput comparison (BENCHMARKS.md): sngrep -I FILE -N
   sngrep
+  # the analyzer's HTML page opened headless (tests/report/analysis_report_test.cpp)
+  chromium
 )
 
 missing=()

@@ -28,12 +28,12 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "analyze/call_analysis.hpp"
 #include "trace/capture_reader.hpp"
 #include "trace/sip_packet.hpp"
+#include "util/flat_index.hpp"
 #include "util/result.hpp"
 
 namespace imsflow::analyze {
@@ -98,7 +98,7 @@ class Analyzer {
   std::size_t open_calls() const { return live_; }
 
  private:
-  std::uint32_t slot_for(std::string_view call_id, std::string_view icid);
+  std::uint32_t slot_for(std::string_view call_id, std::uint64_t call_id_hash, std::string_view icid);
   void merge(std::uint32_t into, std::uint32_t from);
   void sweep(std::int64_t now_ns, bool all);
   void finalize(std::uint32_t slot, bool by_timeout);
@@ -108,8 +108,8 @@ class Analyzer {
   AnalyzerTotals totals_;
   std::vector<std::unique_ptr<internal::OpenCall>> slots_;
   std::vector<std::uint32_t> free_slots_;
-  std::unordered_map<std::string, std::uint32_t> by_call_id_;
-  std::unordered_map<std::string, std::uint32_t> by_icid_;
+  FlatIndex by_call_id_;  // hash of each leg's Call-ID → slot
+  FlatIndex by_icid_;     // hash of icid-value → slot
   std::size_t live_ = 0;
   std::int64_t now_ns_ = 0;
   std::int64_t next_sweep_ns_ = 0;

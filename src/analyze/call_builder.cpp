@@ -4,12 +4,11 @@
 // the seed's four phases. Checks and diagnoses are procedure.cpp's.
 #include <algorithm>
 #include <cstdio>
-#include <map>
-#include <tuple>
 
 #include "analyze/invite_facts.hpp"
 #include "analyze/open_call.hpp"
 #include "trace/sip_packet.hpp"
+#include "util/splitmix.hpp"
 
 namespace imsflow::analyze::internal {
 
@@ -17,16 +16,22 @@ namespace {
 
 double ms(std::int64_t ns) { return static_cast<double>(ns) / 1e6; }
 
-std::string label_of(const Sighting& s) {
+std::uint64_t txn_hash(const Sighting& s) {
+  std::uint64_t h = (static_cast<std::uint64_t>(s.leg) << 32) ^ s.branch;
+  h = h * 0x9E3779B97F4A7C15ULL ^ ((static_cast<std::uint64_t>(s.cseq) << 32) | s.method_text);
+  return splitmix64(h);
+}
+
+std::string label_of(const OpenCall& c, const Sighting& s) {
   std::string l;
   if (s.request) {
-    l = s.method_text;
-    if (s.rack_rseq) l += " RAck " + std::to_string(*s.rack_rseq);
+    l = c.text(s.method_text);
+    if (s.has(kHasRAck)) l += " RAck " + std::to_string(s.rack_rseq);
   } else {
     l = std::to_string(s.status);
-    if (!s.reason_phrase.empty()) l += " " + s.reason_phrase;
-    if (!s.method_text.empty()) l += " (" + s.method_text + ")";
-    if (s.rseq) l += " RSeq " + std::to_string(*s.rseq);
+    if (s.reason_phrase != 0) l += " " + c.str(s.reason_phrase);
+    if (s.method_text != 0) l += " (" + c.str(s.method_text) + ")";
+    if (s.has(kHasRSeq)) l += " RSeq " + std::to_string(s.rseq);
   }
   if (s.has(kHasSdp)) l += " +SDP";
   return l;
@@ -53,7 +58,7 @@ void find_invite(InviteFacts& f) {
   std::optional<std::size_t> first;
   for (std::size_t i = 0; i < v.size(); ++i) {
     const Sighting& s = v[i];
-    if (s.request && s.method == sip::Method::Invite && s.to_tag.empty()) {
+    if (s.request && s.method == sip::Method::Invite && s.to_tag == 0) {
       first = i;
       break;
     }
@@ -70,7 +75,7 @@ void find_invite(InviteFacts& f) {
     std::size_t last = *first;
     for (std::size_t i = *first; i < v.size(); ++i) {
       const Sighting& s = v[i];
-      if (s.request && s.method == sip::Method::Invite && s.to_tag.empty() && s.leg == f.leg &&
+      if (s.request && s.method == sip::Method::Invite && s.to_tag == 0 && s.leg == f.leg &&
           s.cseq > v[last].cseq)
         last = i;
     }
@@ -117,7 +122,7 @@ void find_responses(InviteFacts& f) {
       if (f.is_response_to_invite(s) && is_2xx(s)) earliest_2xx = std::min(earliest_2xx, s.time_ns);
     f.ack = first_at_first_hop(f, [&](const Sighting& s) {
       return s.request && s.method == sip::Method::Ack && s.leg == f.leg && s.cseq == f.cseq &&
-             s.time_ns >= earliest_2xx && (s.branch != f.branch || f.branch.empty());
+             s.time_ns >= earliest_2xx && (s.branch != f.branch || f.branch == 0);
     });
   } else if (f.final_response) {
     f.ack = first_at_first_hop(f, [&](const Sighting& s) {
@@ -130,11 +135,11 @@ void find_responses(InviteFacts& f) {
   f.bye = first_at_first_hop(
       f, [&](const Sighting& s) { return s.request && s.method == sip::Method::Bye && s.leg == f.leg; });
   // Reliable provisionals: one per (To-tag, RSeq), its first sighting.
-  std::vector<std::pair<std::string, std::uint32_t>> known;
+  std::vector<std::pair<StrId, std::uint32_t>> known;
   for (std::size_t i = 0; i < v.size(); ++i) {
     const Sighting& s = v[i];
-    if (!f.is_response_to_invite(s) || s.status <= 100 || s.status >= 200 || !s.rseq) continue;
-    std::pair<std::string, std::uint32_t> id{s.to_tag, *s.rseq};
+    if (!f.is_response_to_invite(s) || s.status <= 100 || s.status >= 200 || !s.has(kHasRSeq)) continue;
+    std::pair<StrId, std::uint32_t> id{s.to_tag, s.rseq};
     if (std::find(known.begin(), known.end(), id) != known.end()) continue;
     known.push_back(id);
     f.reliable.push_back(i);
@@ -186,7 +191,7 @@ std::vector<Phase> phases(const InviteFacts& f) {
   out[2].name = "reliability handling";
   if (!f.reliable.empty()) {
     out[2].start_ms = rel(first_at_first_hop(f, [&](const Sighting& s) {
-      return f.is_response_to_invite(s) && s.status < 200 && s.rseq.has_value();
+      return f.is_response_to_invite(s) && s.status < 200 && s.has(kHasRSeq);
     }));
     // Ends with the 200 to the last PRACK of the INVITE.
     std::optional<std::size_t> last;
@@ -222,11 +227,11 @@ std::string at(const InviteFacts& f, std::int64_t t_ns) {
   return buf;
 }
 
-std::string short_name(const Sighting& s) {
-  if (s.request) return s.method_text;
+std::string short_name(const OpenCall& c, const Sighting& s) {
+  if (s.request) return c.str(s.method_text);
   std::string n = std::to_string(s.status);
-  if (!s.reason_phrase.empty()) n += " " + s.reason_phrase;
-  if (!s.method_text.empty()) n += " (" + s.method_text + ")";
+  if (s.reason_phrase != 0) n += " " + c.str(s.reason_phrase);
+  if (s.method_text != 0) n += " (" + c.str(s.method_text) + ")";
   return n;
 }
 
@@ -274,14 +279,13 @@ CallAnalysis build_call(OpenCall& call, std::int64_t capture_end_ns, bool keep_m
   out.start_ns = call.first_ns;
   out.end_ns = call.last_ns;
   if (f.invite) {
-    const Sighting& inv = v[*f.invite];
-    out.from = inv.from_uri;
-    out.to = inv.to_uri;
-    out.request_uri = inv.request_uri;
+    out.from = call.str(call.from_uri);
+    out.to = call.str(call.to_uri);
+    out.request_uri = call.str(call.request_uri);
   }
   out.outcome = f.outcome;
   out.final_status = f.final_status;
-  if (f.final_response) out.final_reason = v[*f.final_response].reason_phrase;
+  if (f.final_response) out.final_reason = call.str(v[*f.final_response].reason_phrase);
   if (f.invite) {
     if (f.first_2xx) out.setup_ms = ms(v[*f.first_2xx].time_ns - f.t0);
     if (f.first_18x) out.pdd_ms = ms(v[*f.first_18x].time_ns - f.t0);
@@ -289,23 +293,31 @@ CallAnalysis build_call(OpenCall& call, std::int64_t capture_end_ns, bool keep_m
   if (f.first_2xx && f.ack) out.ack_delay_ms = ms(v[*f.ack].time_ns - v[*f.first_2xx].time_ns);
   out.phases = phases(f);
 
-  // Transactions: (leg, originating branch, CSeq, method).
-  std::map<std::tuple<std::uint32_t, std::string, std::uint32_t, std::string>, std::uint32_t> txn_index;
+  // Transactions: (leg, originating branch, CSeq, method), each named by
+  // its first sighting.
+  FlatIndex txn_index;
+  std::vector<std::size_t> txn_first;
   std::vector<std::uint32_t> txn_of(v.size());
+  const auto same_txn = [](const Sighting& a, const Sighting& b) {
+    return a.leg == b.leg && a.branch == b.branch && a.cseq == b.cseq && a.method_text == b.method_text;
+  };
   for (std::size_t i = 0; i < v.size(); ++i) {
     const Sighting& s = v[i];
-    auto key = std::make_tuple(s.leg, s.branch, s.cseq, s.method_text);
-    auto [it, fresh] = txn_index.try_emplace(key, static_cast<std::uint32_t>(out.transactions.size()));
-    if (fresh) {
+    const std::uint64_t h = txn_hash(s);
+    const auto found = txn_index.find(h, [&](std::uint32_t t) { return same_txn(v[txn_first[t]], s); });
+    const auto index = found.value_or(static_cast<std::uint32_t>(out.transactions.size()));
+    if (!found) {
+      txn_index.insert(h, index);
+      txn_first.push_back(i);
       Transaction t;
-      t.method = s.method_text;
+      t.method = call.str(s.method_text);
       t.cseq = s.cseq;
-      t.branch = s.branch;
+      t.branch = call.str(s.branch);
       t.leg = leg_index[s.leg];
       out.transactions.push_back(std::move(t));
     }
-    Transaction& t = out.transactions[it->second];
-    txn_of[i] = it->second;
+    Transaction& t = out.transactions[index];
+    txn_of[i] = index;
     if (s.request) {
       if (t.request_ns == 0) t.request_ns = s.time_ns;
       if (s.kind == CopyKind::Retransmission) ++t.request_retransmissions;
@@ -320,39 +332,46 @@ CallAnalysis build_call(OpenCall& call, std::int64_t capture_end_ns, bool keep_m
   }
 
   // Dialogs of the caller's INVITE, per To-tag.
+  std::vector<StrId> dialog_tags;
   for (const Sighting& s : v) {
-    if (!f.is_response_to_invite(s) || s.to_tag.empty() || s.status <= 100) continue;
-    auto it = std::find_if(out.dialogs.begin(), out.dialogs.end(), [&](const Dialog& d) { return d.to_tag == s.to_tag; });
-    if (it == out.dialogs.end()) {
-      Dialog d;
-      d.to_tag = s.to_tag;
-      d.leg = 0;
-      d.first_status = s.status;
-      d.first_ns = s.time_ns;
-      out.dialogs.push_back(d);
-      it = out.dialogs.end() - 1;
+    if (!f.is_response_to_invite(s) || s.to_tag == 0 || s.status <= 100) continue;
+    const auto known = std::find(dialog_tags.begin(), dialog_tags.end(), s.to_tag);
+    const std::size_t d = static_cast<std::size_t>(known - dialog_tags.begin());
+    if (known == dialog_tags.end()) {
+      Dialog fresh;
+      fresh.to_tag = call.str(s.to_tag);
+      fresh.leg = 0;
+      fresh.first_status = s.status;
+      fresh.first_ns = s.time_ns;
+      out.dialogs.push_back(std::move(fresh));
+      dialog_tags.push_back(s.to_tag);
     }
-    if (s.rseq && s.status < 200) it->reliable = true;
-    if (s.status >= 200 && it->final_status == 0) it->final_status = s.status;
+    if (s.has(kHasRSeq) && s.status < 200) out.dialogs[d].reliable = true;
+    if (s.status >= 200 && out.dialogs[d].final_status == 0) out.dialogs[d].final_status = s.status;
   }
-  for (Dialog& d : out.dialogs) {
-    if (d.final_status < 200 || d.final_status >= 300) continue;
+  for (std::size_t d = 0; d < out.dialogs.size(); ++d) {
+    if (out.dialogs[d].final_status < 200 || out.dialogs[d].final_status >= 300) continue;
     for (const Sighting& s : v)
-      if (s.request && s.method == sip::Method::Ack && s.leg == f.leg && s.cseq == f.cseq && s.to_tag == d.to_tag)
-        d.acked = true;
+      if (s.request && s.method == sip::Method::Ack && s.leg == f.leg && s.cseq == f.cseq && s.to_tag == dialog_tags[d])
+        out.dialogs[d].acked = true;
   }
 
   // Hops and the captured messages.
-  std::map<std::pair<std::uint32_t, std::uint32_t>, std::size_t> hop_index;
   std::vector<double> delay_sum;
+  std::size_t last_hop = 0;
   for (std::size_t i = 0; i < v.size(); ++i) {
     const Sighting& s = v[i];
-    auto [it, fresh] = hop_index.try_emplace({s.src, s.dst}, out.hops.size());
-    if (fresh) {
-      out.hops.push_back(HopStats{s.src, s.dst});
-      delay_sum.push_back(0);
+    // Calls have a handful of hops: the previous one, else a scan.
+    if (last_hop >= out.hops.size() || out.hops[last_hop].src != s.src || out.hops[last_hop].dst != s.dst) {
+      last_hop = 0;
+      while (last_hop < out.hops.size() && (out.hops[last_hop].src != s.src || out.hops[last_hop].dst != s.dst))
+        ++last_hop;
+      if (last_hop == out.hops.size()) {
+        out.hops.push_back(HopStats{s.src, s.dst});
+        delay_sum.push_back(0);
+      }
     }
-    HopStats& h = out.hops[it->second];
+    HopStats& h = out.hops[last_hop];
     ++h.messages;
     if (s.kind == CopyKind::Retransmission) {
       ++h.retransmissions;
@@ -361,7 +380,7 @@ CallAnalysis build_call(OpenCall& call, std::int64_t capture_end_ns, bool keep_m
     if (s.kind == CopyKind::Copy) {
       ++h.copies;
       ++out.copies;
-      delay_sum[it->second] += ms(s.hop_delay_ns);
+      delay_sum[last_hop] += ms(call.hop_delay_ns(s));
     }
     if (keep_messages) {
       CapturedMessage m;
@@ -370,15 +389,15 @@ CallAnalysis build_call(OpenCall& call, std::int64_t capture_end_ns, bool keep_m
       m.src = s.src;
       m.dst = s.dst;
       m.leg = leg_index[s.leg];
-      m.label = label_of(s);
+      m.label = label_of(call, s);
       m.transport = std::string(trace::transport_name(static_cast<trace::Transport>(s.transport)));
       m.request = s.request;
-      m.method = s.method_text;
+      m.method = call.str(s.method_text);
       m.status = s.status;
       m.cseq = s.cseq;
-      m.to_tag = s.to_tag;
+      m.to_tag = call.str(s.to_tag);
       m.kind = s.kind;
-      m.hop_delay_ns = s.hop_delay_ns;
+      m.hop_delay_ns = call.hop_delay_ns(s);
       m.transaction = txn_of[i];
       m.has_sdp = s.has(kHasSdp);
       out.messages.push_back(std::move(m));

@@ -26,7 +26,7 @@ struct InviteFacts {
   std::int64_t capture_end_ns = 0;
   std::uint32_t leg = 0;              // the caller's leg (original numbering)
   std::uint32_t cseq = 0;             // of the INVITE transaction that decides the outcome
-  std::string branch;
+  StrId branch = 0;
   std::optional<std::size_t> invite;  // first sighting of the first initial INVITE
   std::optional<std::size_t> last_invite;  // first sighting of the deciding INVITE
   std::int64_t t0 = 0;                // the first INVITE (or the first message)
@@ -54,6 +54,6 @@ void run_checks(const InviteFacts& f, CallAnalysis& out);
 /// "12.345 s": a time relative to the INVITE.
 std::string at(const InviteFacts& f, std::int64_t t_ns);
 /// A message as the explanation names it: "183 Session Progress", "PRACK".
-std::string short_name(const Sighting& s);
+std::string short_name(const OpenCall& call, const Sighting& s);
 
 }  // namespace imsflow::analyze::internal

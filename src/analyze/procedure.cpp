@@ -5,6 +5,7 @@
 // and times it rests on and carries the seed's where-to-inspect and next step.
 #include <algorithm>
 #include <cstdio>
+#include <memory>
 
 #include "analyze/invite_facts.hpp"
 #include "sdp/codec.hpp"
@@ -61,7 +62,10 @@ struct RejectCause {
   std::string cause;
   SeedRow row;
 };
-RejectCause reject_cause(int status, const Sighting& final, bool prack_missing, const std::string& offered) {
+RejectCause reject_cause(int status, const OpenCall& call, const Sighting& final, bool prack_missing,
+                         const std::string& offered) {
+  const StrId unsupported = call.extra(final, &SightingExtras::unsupported);
+  const StrId retry_after = call.extra(final, &SightingExtras::retry_after);
   switch (status) {
     case 403:
       return {"policy blocks the session (403 Forbidden)", kNoProgressRow};
@@ -89,12 +93,12 @@ RejectCause reject_cause(int status, const Sighting& final, bool prack_missing, 
     case 420:
     case 421:
       return {"an option tag one side requires is not supported" +
-                  (final.unsupported.empty() ? std::string() : " (Unsupported: " + final.unsupported.front() + ")"),
+                  (unsupported == 0 ? std::string() : " (Unsupported: " + call.str(unsupported) + ")"),
               kFeatureRow};
     case 500:
     case 503:
       return {"overload or server failure in the IMS path" +
-                  (final.retry_after.empty() ? std::string() : " (Retry-After: " + final.retry_after + " s)"),
+                  (retry_after == 0 ? std::string() : " (Retry-After: " + call.str(retry_after) + " s)"),
               {"A server in the IMS path is overloaded or failing.", "The response and the node that sent it.",
                "Check that node's load and logs; retry after Retry-After."}};
     case 580:
@@ -211,7 +215,7 @@ void apply_sdp(QosState& q, const sdp::Session& s, bool from_caller) {
 
 class Checker {
  public:
-  Checker(const InviteFacts& f, CallAnalysis& out) : f_(f), v_(f.call->sightings), out_(out) {}
+  Checker(const InviteFacts& f, CallAnalysis& out) : f_(f), c_(*f.call), v_(f.call->sightings), out_(out) {}
 
   void run() {
     offer_answer();
@@ -227,7 +231,15 @@ class Checker {
 
  private:
   void check(CheckId id, CheckResult r, std::string detail) { out_.checks.push_back({id, r, std::move(detail)}); }
-  std::string name_at(std::size_t i) const { return short_name(v_[i]) + " at " + at(f_, v_[i].time_ns); }
+  // Each kept body is parsed once, however many checks read it.
+  using ParsedSdp = Result<sdp::Session, sdp::SdpError>;
+  const ParsedSdp& parsed(const Sighting& s) {
+    if (parsed_.empty()) parsed_.resize(c_.sdps.size());
+    std::unique_ptr<ParsedSdp>& p = parsed_[s.sdp];
+    if (!p) p = std::make_unique<ParsedSdp>(sdp::parse(c_.sdp(s)));
+    return *p;
+  }
+  std::string name_at(std::size_t i) const { return short_name(c_, v_[i]) + " at " + at(f_, v_[i].time_ns); }
   bool from_caller(const Sighting& s) const {
     // Requests from the caller's side carry its From-tag; here: the INVITE's
     // direction on the first hop, or the response direction reversed.
@@ -246,7 +258,7 @@ class Checker {
       offer = *f_.last_invite;
       for (std::size_t i = 0; i < v_.size(); ++i) {
         const Sighting& s = v_[i];
-        if (f_.is_response_to_invite(s) && s.status > 100 && s.status < 300 && s.has(kHasSdp) && !s.sdp.empty()) {
+        if (f_.is_response_to_invite(s) && s.status > 100 && s.status < 300 && c_.has_sdp_text(s)) {
           answer = i;
           break;
         }
@@ -254,11 +266,11 @@ class Checker {
     } else {
       for (std::size_t i = 0; i < v_.size(); ++i) {
         const Sighting& s = v_[i];
-        if (!offer && f_.is_response_to_invite(s) && s.status > 100 && s.status < 300 && !s.sdp.empty() &&
-            (s.rseq || s.status >= 200))
+        if (!offer && f_.is_response_to_invite(s) && s.status > 100 && s.status < 300 && c_.has_sdp_text(s) &&
+            (s.has(kHasRSeq) || s.status >= 200))
           offer = i;
         else if (offer && s.request && (s.method == sip::Method::Prack || s.method == sip::Method::Ack) &&
-                 s.leg == f_.leg && !s.sdp.empty()) {
+                 s.leg == f_.leg && c_.has_sdp_text(s)) {
           answer = i;
           break;
         }
@@ -270,7 +282,7 @@ class Checker {
       return;
     }
     oa.offer_in = label_kind(v_[*offer]);
-    auto offer_sdp = sdp::parse(v_[*offer].sdp);
+    const auto& offer_sdp = parsed(v_[*offer]);
     if (!offer_sdp) {
       check(CheckId::OfferAnswer, CheckResult::Fail, "the offer in " + oa.offer_in + " is not valid SDP: " +
                                                          offer_sdp.error().describe());
@@ -283,7 +295,7 @@ class Checker {
       return;
     }
     oa.answer_in = label_kind(v_[*answer]);
-    auto answer_sdp = sdp::parse(v_[*answer].sdp);
+    const auto& answer_sdp = parsed(v_[*answer]);
     if (!answer_sdp) {
       check(CheckId::OfferAnswer, CheckResult::Fail, "the answer in " + oa.answer_in + " is not valid SDP: " +
                                                          answer_sdp.error().describe());
@@ -309,13 +321,13 @@ class Checker {
     // Later offers in UPDATE, answered in its 2xx.
     for (std::size_t i = 0; i < v_.size(); ++i) {
       const Sighting& u = v_[i];
-      if (!u.request || u.method != sip::Method::Update || u.sdp.empty() || u.leg != f_.leg) continue;
+      if (!u.request || u.method != sip::Method::Update || !c_.has_sdp_text(u) || u.leg != f_.leg) continue;
       for (std::size_t j = i + 1; j < v_.size(); ++j) {
         const Sighting& r = v_[j];
-        if (r.request || r.method != sip::Method::Update || r.cseq != u.cseq || r.leg != u.leg || r.sdp.empty())
+        if (r.request || r.method != sip::Method::Update || r.cseq != u.cseq || r.leg != u.leg || !c_.has_sdp_text(r))
           continue;
-        auto o = sdp::parse(u.sdp);
-        auto a = sdp::parse(r.sdp);
+        const auto& o = parsed(u);
+        const auto& a = parsed(r);
         if (o && a) {
           const sdp::Negotiation un = sdp::negotiate(*o, *a);
           if (!un.ok() && mismatch_.empty()) {
@@ -328,9 +340,9 @@ class Checker {
       }
     }
   }
-  static std::string label_kind(const Sighting& s) {
-    if (s.request) return s.method_text;
-    return std::to_string(s.status) + " (" + s.method_text + ")";
+  std::string label_kind(const Sighting& s) const {
+    if (s.request) return c_.str(s.method_text);
+    return std::to_string(s.status) + " (" + c_.str(s.method_text) + ")";
   }
 
   // --- Supported / Require ------------------------------------------------
@@ -361,7 +373,8 @@ class Checker {
       }
       if (s.status == 420 || s.status == 421) {
         r = CheckResult::Fail;
-        detail += "; " + name_at(i) + (s.unsupported.empty() ? "" : " (Unsupported: " + s.unsupported.front() + ")");
+        const StrId unsupported = c_.extra(s, &SightingExtras::unsupported);
+        detail += "; " + name_at(i) + (unsupported == 0 ? "" : " (Unsupported: " + c_.str(unsupported) + ")");
       }
     }
     check(CheckId::SupportedRequire, r, detail);
@@ -377,21 +390,21 @@ class Checker {
         const Sighting& x = v_[f_.reliable[a]];
         const Sighting& y = v_[f_.reliable[b]];
         if (x.to_tag != y.to_tag) continue;
-        if (*y.rseq != *x.rseq + 1 && rseq_problem.empty())
-          rseq_problem = name_at(f_.reliable[b]) + " has RSeq " + std::to_string(*y.rseq) + " after RSeq " +
-                         std::to_string(*x.rseq);
+        if (y.rseq != x.rseq + 1 && rseq_problem.empty())
+          rseq_problem = name_at(f_.reliable[b]) + " has RSeq " + std::to_string(y.rseq) + " after RSeq " +
+                         std::to_string(x.rseq);
         break;
       }
     }
     for (std::size_t i = 0; i < v_.size(); ++i) {
       const Sighting& p = v_[i];
-      if (!p.request || p.method != sip::Method::Prack || p.leg != f_.leg || !p.rack_rseq) continue;
+      if (!p.request || p.method != sip::Method::Prack || p.leg != f_.leg || !p.has(kHasRAck)) continue;
       bool matches = false;
       for (std::size_t r : f_.reliable)
-        if (*v_[r].rseq == *p.rack_rseq && p.rack_cseq == f_.cseq) matches = true;
+        if (v_[r].rseq == p.rack_rseq && p.rack_cseq == f_.cseq) matches = true;
       if (!matches && rseq_problem.empty())
-        rseq_problem = name_at(i) + " has RAck " + std::to_string(*p.rack_rseq) + " " +
-                       std::to_string(p.rack_cseq.value_or(0)) + " matching no reliable provisional";
+        rseq_problem = name_at(i) + " has RAck " + std::to_string(p.rack_rseq) + " " +
+                       std::to_string(p.rack_cseq) + " matching no reliable provisional";
     }
     check(CheckId::RSeqContinuity, rseq_problem.empty() ? CheckResult::Pass : CheckResult::Fail,
           rseq_problem.empty() ? "RSeq and RAck consistent" : rseq_problem);
@@ -406,8 +419,8 @@ class Checker {
       for (std::size_t i = 0; i < v_.size(); ++i) {
         const Sighting& p = v_[i];
         // Matched on RSeq and dialog: a wrong CSeq in RAck is rseq_continuity's finding.
-        if (p.request && p.method == sip::Method::Prack && p.leg == f_.leg && p.rack_rseq == rel.rseq &&
-            (p.to_tag.empty() || p.to_tag == rel.to_tag)) {
+        if (p.request && p.method == sip::Method::Prack && p.leg == f_.leg && p.has(kHasRAck) &&
+            p.rack_rseq == rel.rseq && (p.to_tag == 0 || p.to_tag == rel.to_tag)) {
           if (!prack || (f_.on_first_hop(p) && !f_.on_first_hop(v_[*prack])) ||
               (f_.on_first_hop(p) == f_.on_first_hop(v_[*prack]) && p.time_ns < v_[*prack].time_ns))
             prack = i;
@@ -418,7 +431,7 @@ class Checker {
         if (s.key == rel.key && s.kind == CopyKind::Retransmission &&
             (!prack || s.time_ns < v_[*prack].time_ns))
           ++retransmitted_before;
-      const std::string what = short_name(rel) + " RSeq " + std::to_string(*rel.rseq);
+      const std::string what = short_name(c_, rel) + " RSeq " + std::to_string(rel.rseq);
       if (!detail.empty()) detail += "; ";
       if (!prack) {
         const bool judged = f_.final_response.has_value() || f_.capture_end_ns - rel.time_ns >= kAnswerGraceNs;
@@ -446,7 +459,7 @@ class Checker {
                                            : " (later than T1)";
         if (late_.empty()) {
           late_ = "PRACK for " + what + " came at " + at(f_, v_[*prack].time_ns) + ", " + fmt_ms(delay) +
-                  " after the " + short_name(rel) + " (" + at(f_, v_[shown].time_ns) + ")";
+                  " after the " + short_name(c_, rel) + " (" + at(f_, v_[shown].time_ns) + ")";
           if (retransmitted_before > 0)
             late_ += ", which had been retransmitted " + std::to_string(retransmitted_before) + " times";
         }
@@ -505,7 +518,7 @@ class Checker {
     std::size_t checked = 0;
     for (std::size_t i = 0; i < v_.size(); ++i) {
       const Sighting& r = v_[i];
-      if (!r.request || r.leg != f_.leg || r.via_count != 1 || r.to_tag.empty() || r.kind != CopyKind::Original)
+      if (!r.request || r.leg != f_.leg || r.via_count != 1 || r.to_tag == 0 || r.kind != CopyKind::Original)
         continue;
       if (r.method == sip::Method::Cancel || (r.method == sip::Method::Ack && r.branch == f_.branch)) continue;
       if (r.method == sip::Method::Invite || r.method == sip::Method::Ack || r.method == sip::Method::Prack ||
@@ -517,7 +530,8 @@ class Checker {
           for (const Sighting& s : v_) {
             if (f_.is_response_to_invite(s) && s.to_tag == r.to_tag && s.status > 100 && s.status < 300 &&
                 s.via_count == 1 && s.time_ns <= r.time_ns) {
-              expected.assign(s.record_routes.rbegin(), s.record_routes.rend());
+              expected = c_.record_routes(s);
+              std::reverse(expected.begin(), expected.end());
               known = true;
               if (s.status >= 200) break;
             }
@@ -530,7 +544,7 @@ class Checker {
                 (!deepest || s.via_count > deepest->via_count))
               deepest = &s;
           if (deepest && deepest->dst == r.src) {
-            expected = deepest->record_routes;
+            expected = c_.record_routes(*deepest);
             known = true;
           }
         }
@@ -541,10 +555,11 @@ class Checker {
         // own entries before sending, so those are left out on both sides.
         const std::string self = f_.call->nodes[r.src].address.to_string();
         drop_host(expected, self);
-        std::vector<std::string> actual = r.routes;
+        const std::vector<std::string> sent = c_.routes(r);
+        std::vector<std::string> actual = sent;
         drop_host(actual, self);
         if (!same_route(actual, expected) && problem.empty())
-          problem = name_at(i) + " carried Route " + route_text(r.routes) + " but the dialog's Record-Route gives " +
+          problem = name_at(i) + " carried Route " + route_text(sent) + " but the dialog's Record-Route gives " +
                     route_text(expected);
       }
     }
@@ -554,7 +569,7 @@ class Checker {
         const Sighting& s = v_[i];
         if (!s.request && s.status == 481 && s.leg == f_.leg && s.kind == CopyKind::Original &&
             s.method != sip::Method::Cancel) {
-          problem = name_at(i) + " answered the in-dialog " + s.method_text;
+          problem = name_at(i) + " answered the in-dialog " + c_.str(s.method_text);
           break;
         }
       }
@@ -567,7 +582,7 @@ class Checker {
 
   // --- preconditions -------------------------------------------------------
   void preconditions() {
-    if (!f_.last_invite || v_[*f_.last_invite].sdp.empty()) return;
+    if (!f_.last_invite || !c_.has_sdp_text(v_[*f_.last_invite])) return;
     QosState q;
     bool parsed_any = false;
     std::optional<std::size_t> met_at;
@@ -578,12 +593,11 @@ class Checker {
     for (std::size_t i = 0; i < v_.size(); ++i) {
       const Sighting& s = v_[i];
       if (s.leg != f_.leg || s.kind != CopyKind::Original) continue;
-      if (!from_caller(s) && (s.has(kRequiresPrecondition) || s.sdp.find("a=curr:") != std::string::npos ||
-                              s.sdp.find("a=des:") != std::string::npos))
+      if (!from_caller(s) && (s.has(kRequiresPrecondition) || s.has(kSdpHasPreconditions)))
         engaged = true;
-      if (!s.sdp.empty() && (s.method == sip::Method::Invite || s.method == sip::Method::Prack ||
+      if (c_.has_sdp_text(s) && (s.method == sip::Method::Invite || s.method == sip::Method::Prack ||
                              s.method == sip::Method::Update || s.method == sip::Method::Ack)) {
-        if (auto sd = sdp::parse(s.sdp)) {
+        if (const auto& sd = parsed(s)) {
           apply_sdp(q, *sd, from_caller(s));
           parsed_any = true;
           if (q.any_mandatory && q.met() && !met_at) met_at = i;
@@ -625,7 +639,7 @@ class Checker {
     std::vector<std::pair<std::string, int>> counts;
     for (const Sighting& s : v_) {
       if (s.kind != CopyKind::Retransmission) continue;
-      const std::string n = s.request ? s.method_text : std::to_string(s.status) + " (" + s.method_text + ")";
+      const std::string n = label_kind(s);
       auto it = std::find_if(counts.begin(), counts.end(), [&](const auto& p) { return p.first == n; });
       if (it == counts.end()) counts.emplace_back(n, 1);
       else ++it->second;
@@ -644,10 +658,13 @@ class Checker {
     for (std::size_t i = 0; i < v_.size(); ++i) {
       const Sighting& s = v_[i];
       if (s.kind != CopyKind::Original) continue;
-      if (!s.reason_header.empty()) d += (d.empty() ? "" : "; ") + name_at(i) + " Reason: " + s.reason_header;
-      if (!s.warning.empty()) d += (d.empty() ? "" : "; ") + name_at(i) + " Warning: " + s.warning;
+      if (s.extras == kNone) continue;
+      const std::string reason = c_.str(c_.extra(s, &SightingExtras::reason_header));
+      const std::string warning = c_.str(c_.extra(s, &SightingExtras::warning));
+      if (!reason.empty()) d += (d.empty() ? "" : "; ") + name_at(i) + " Reason: " + reason;
+      if (!warning.empty()) d += (d.empty() ? "" : "; ") + name_at(i) + " Warning: " + warning;
       if (s.request && s.method == sip::Method::Bye && s.leg == f_.leg && !release_.has_value() &&
-          abnormal_release(s.reason_header))
+          abnormal_release(reason))
         release_ = i;
     }
     if (!d.empty()) check(CheckId::ReasonWarning, CheckResult::Info, d);
@@ -708,11 +725,13 @@ class Checker {
     if (f_.outcome == Outcome::Failed && !f_.first_2xx && f_.final_response) {
       const Sighting& fin = v_[*f_.final_response];
       const RejectCause rc =
-          reject_cause(fin.status, fin, !unpracked_.empty(), codec_list(out_.offer_answer.offered_codecs));
+          reject_cause(fin.status, c_, fin, !unpracked_.empty(), codec_list(out_.offer_answer.offered_codecs));
+      const std::string warning = c_.str(c_.extra(fin, &SightingExtras::warning));
+      const std::string reason = c_.str(c_.extra(fin, &SightingExtras::reason_header));
       std::string e = "INVITE at " + at(f_, f_.last_invite ? v_[*f_.last_invite].time_ns : f_.t0) +
                       " rejected with " + name_at(*f_.final_response) + ": " + rc.cause;
-      if (!fin.warning.empty()) e += "; Warning: " + fin.warning;
-      if (!fin.reason_header.empty()) e += "; Reason: " + fin.reason_header;
+      if (!warning.empty()) e += "; Warning: " + warning;
+      if (!reason.empty()) e += "; Reason: " + reason;
       Diagnosis x = make(DiagnosisCode::Rejected, e, rc.row);
       x.status = fin.status;
       x.likely_cause = rc.cause + ". " + rc.row.cause;
@@ -724,16 +743,18 @@ class Checker {
     if (f_.outcome == Outcome::Established && release_) {
       const Sighting& bye = v_[*release_];
       std::string e = "established at " + at(f_, v_[*f_.ack].time_ns) + " (ACK), then " + name_at(*release_) +
-                      " with Reason: " + bye.reason_header;
+                      " with Reason: " + c_.str(c_.extra(bye, &SightingExtras::reason_header));
       d.push_back(make(DiagnosisCode::ReleasedAfterSetup, e, kNoStabilizeRow));
     }
   }
 
   const InviteFacts& f_;
+  const OpenCall& c_;
   const std::vector<Sighting>& v_;
   CallAnalysis& out_;
   std::string mismatch_, unpracked_, late_, no_ack_, route_problem_, precondition_, final_before_prack_;
   std::optional<std::size_t> release_;
+  std::vector<std::unique_ptr<ParsedSdp>> parsed_;  // by OpenCall::sdps index
 };
 
 }  // namespace

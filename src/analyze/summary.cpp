@@ -27,6 +27,64 @@ Percentiles percentiles(std::vector<double> values) {
   return p;
 }
 
+void DurationSample::add(double ms) {
+  ms = std::max(ms, 0.0);
+  ++count_;
+  sum_ += ms;
+  max_ = std::max(max_, ms);
+  if (buckets_.empty()) {
+    exact_.push_back(ms);
+    if (exact_.size() <= kExact) return;
+    // Past the exact limit: every value so far moves into the histogram.
+    buckets_.assign(1 + static_cast<std::size_t>(kExponents) * kSubBuckets, 0);
+    for (double v : exact_) ++buckets_[bucket_of(v)];
+    exact_.clear();
+    exact_.shrink_to_fit();
+    return;
+  }
+  ++buckets_[bucket_of(ms)];
+}
+
+// Bucket 0 holds values under 1 µs; then kSubBuckets per power of two of µs.
+std::size_t DurationSample::bucket_of(double ms) {
+  const double us = ms * 1000.0;
+  if (!(us >= 1.0)) return 0;
+  int exponent = 0;
+  const double mantissa = std::frexp(us, &exponent);  // us = mantissa · 2^exponent, mantissa in [0.5, 1)
+  const int e = std::min(exponent - 1, kExponents - 1);
+  const int sub = e == exponent - 1 ? std::min(static_cast<int>((mantissa * 2.0 - 1.0) * kSubBuckets), kSubBuckets - 1)
+                                    : kSubBuckets - 1;
+  return 1 + static_cast<std::size_t>(e) * kSubBuckets + static_cast<std::size_t>(sub);
+}
+
+double DurationSample::value_of(std::size_t bucket) {
+  if (bucket == 0) return 0.0;
+  const auto e = static_cast<int>((bucket - 1) / kSubBuckets);
+  const auto sub = static_cast<int>((bucket - 1) % kSubBuckets);
+  return std::ldexp(1.0 + (sub + 0.5) / kSubBuckets, e) / 1000.0;  // the bucket's middle, in ms
+}
+
+Percentiles DurationSample::percentiles() const {
+  if (buckets_.empty()) return analyze::percentiles(exact_);
+  Percentiles p;
+  p.count = count_;
+  p.mean = sum_ / static_cast<double>(count_);
+  p.max = max_;
+  const auto at = [&](double q) {
+    const double rank = std::max(1.0, std::ceil(q / 100.0 * static_cast<double>(count_)));
+    std::uint64_t seen = 0;
+    for (std::size_t b = 0; b < buckets_.size(); ++b) {
+      seen += buckets_[b];
+      if (static_cast<double>(seen) >= rank) return std::min(value_of(b), max_);
+    }
+    return max_;
+  };
+  p.p50 = at(50);
+  p.p90 = at(90);
+  p.p99 = at(99);
+  return p;
+}
+
 void Summary::add(const CallAnalysis& call) {
   ++calls_;
   ++outcomes_[static_cast<std::size_t>(call.outcome)];
@@ -34,8 +92,8 @@ void Summary::add(const CallAnalysis& call) {
   if (call.diagnoses.empty()) ++clean_;
   retransmissions_ += call.retransmissions;
   messages_ += call.messages.size();
-  if (call.setup_ms) setup_.push_back(*call.setup_ms);
-  if (call.pdd_ms) pdd_.push_back(*call.pdd_ms);
+  if (call.setup_ms) setup_.add(*call.setup_ms);
+  if (call.pdd_ms) pdd_.add(*call.pdd_ms);
 
   if (keep_worst_ == 0) return;
   NotableCall n;

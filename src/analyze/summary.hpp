@@ -23,6 +23,30 @@ struct Percentiles {
 double percentile(const std::vector<double>& sorted, double p);
 Percentiles percentiles(std::vector<double> values);
 
+/// Durations in ms for percentiles, in bounded memory: the values
+/// themselves while there are at most kExact (nearest-rank percentiles as
+/// percentiles() gives them), then a histogram whose buckets are 1/512 of a
+/// power of two wide (a percentile within 0.2 % of the exact one; mean and
+/// max stay exact) that holds any number of calls in about 170 kB.
+class DurationSample {
+ public:
+  static constexpr std::size_t kExact = std::size_t{1} << 16;
+
+  void add(double ms);
+  std::size_t count() const { return count_; }
+  Percentiles percentiles() const;
+
+ private:
+  static constexpr int kSubBuckets = 512;
+  static constexpr int kExponents = 48;  // 1 µs … 2^48 µs (8.9 years)
+  static std::size_t bucket_of(double ms);
+  static double value_of(std::size_t bucket);
+  std::vector<double> exact_;
+  std::vector<std::uint64_t> buckets_;  // empty until the switch
+  std::size_t count_ = 0;
+  double sum_ = 0, max_ = 0;
+};
+
 /// What the summary keeps of a call worth a look.
 struct NotableCall {
   std::string call_id;
@@ -46,8 +70,8 @@ class Summary {
   std::uint64_t calls_without_diagnosis() const { return clean_; }
   std::uint64_t retransmissions() const { return retransmissions_; }
   std::uint64_t messages() const { return messages_; }
-  Percentiles setup() const { return percentiles(setup_); }
-  Percentiles pdd() const { return percentiles(pdd_); }
+  Percentiles setup() const { return setup_.percentiles(); }
+  Percentiles pdd() const { return pdd_.percentiles(); }
   /// Worst first: failures with diagnoses, then the slowest setups.
   const std::vector<NotableCall>& worst() const { return worst_; }
 
@@ -56,7 +80,7 @@ class Summary {
   std::uint64_t calls_ = 0, clean_ = 0, retransmissions_ = 0, messages_ = 0;
   std::array<std::uint64_t, static_cast<std::size_t>(Outcome::kCount)> outcomes_{};
   std::array<std::uint64_t, static_cast<std::size_t>(DiagnosisCode::kCount)> diagnoses_{};
-  std::vector<double> setup_, pdd_;
+  DurationSample setup_, pdd_;
   std::vector<NotableCall> worst_;
 };
 

@@ -216,10 +216,12 @@ int run_ue(const UeOptions& o, std::ostream& out, std::ostream& err) {
     return 2;
   }
   if (auto s = loops.stop_on_signals({SIGINT, SIGTERM}); !s) err << "imsflow ue: " << s.error().describe() << "\n";
-  out << fmt::format("imsflow ue: answering on {} (udp and tcp), profile {}{}{}; Ctrl-C to stop\n", bound->to_string(),
-                     o.profile, o.respond ? fmt::format(", rejecting with {}", o.respond) : std::string(),
-                     threads > 1 ? fmt::format(", {} threads", threads) : std::string());
-  out.flush();
+  // The banner goes to stderr with --json, so standard output is the JSON alone.
+  (o.json ? err : out) << fmt::format("imsflow ue: answering on {} (udp and tcp), profile {}{}{}; Ctrl-C to stop\n",
+                                      bound->to_string(), o.profile,
+                                      o.respond ? fmt::format(", rejecting with {}", o.respond) : std::string(),
+                                      threads > 1 ? fmt::format(", {} threads", threads) : std::string());
+  (o.json ? err : out).flush();
   loops.start();
   const TimePoint end = Clock::now() + std::chrono::duration_cast<Duration>(std::chrono::duration<double>(o.duration_s));
   while (!loops.last_signal() && (o.duration_s <= 0 || Clock::now() < end)) std::this_thread::sleep_for(20ms);

@@ -61,7 +61,7 @@ std::string StatefulProxy::via_value(const std::string& branch, sip::Transport t
 void StatefulProxy::on_request(txn::TransactionId server, const sip::Message& request, const sip::Endpoint& remote,
                                const sip::Endpoint& local, TimePoint now) {
   if (request.method() == sip::Method::Ack) {
-    if (!server) relay_ack(request, local);
+    if (!server) relay_ack(request, remote);
     return;
   }
   if (request.max_forwards() && *request.max_forwards() == 0) {
@@ -69,7 +69,7 @@ void StatefulProxy::on_request(txn::TransactionId server, const sip::Message& re
     layer_.send_response(server, 483, local_response(std::string(request.bytes()), remote, 483), now);
     return;
   }
-  if (layer_.live_transactions() > config_.max_transactions) {
+  if (pending_ >= config_.max_pending || layer_.live_transactions() > config_.max_transactions) {
     ++stats_.overload_refused;
     layer_.send_response(server, 503,
                          local_response(std::string(request.bytes()), remote, 503, "Retry-After",
@@ -101,7 +101,7 @@ void StatefulProxy::on_request(txn::TransactionId server, const sip::Message& re
   c.initial = initial;
   for (const ProxyTarget& target : decision.targets) {
     std::string branch = layer_.new_branch();
-    auto out = forwarded(request, target, decision, branch, pop);
+    auto out = forwarded(request, remote, target, decision, branch, pop);
     if (!out) {
       ++stats_.unroutable;
       continue;
@@ -119,11 +119,13 @@ void StatefulProxy::on_request(txn::TransactionId server, const sip::Message& re
     return;
   }
   ++stats_.requests_forwarded;
+  ++pending_;
   by_server_[key(server)] = number;
   contexts_.emplace(number, std::move(c));
 }
 
 std::optional<std::pair<std::string, sip::Endpoint>> StatefulProxy::forwarded(const sip::Message& request,
+                                                                               const sip::Endpoint& from,
                                                                                const ProxyTarget& target,
                                                                                const RoutingDecision& d,
                                                                                const std::string& branch,
@@ -160,19 +162,32 @@ std::optional<std::pair<std::string, sip::Endpoint>> StatefulProxy::forwarded(co
   if (!destination && routes.empty()) destination = sip::endpoint_of(request_uri, fallback);
   if (!destination) return std::nullopt;
 
-  if (d.record_route) b.add_first(sip::HeaderId::RecordRoute, "<" + own_uri() + ">");
+  if (d.record_route) {
+    // Ours first among the Record-Routes (RFC 3261 §16.6 step 4), kept
+    // below the Vias.
+    std::vector<std::string_view> existing;
+    for (const sip::NameAddr& rr : request.record_routes()) existing.push_back(rr.raw);
+    b.remove(sip::HeaderId::RecordRoute);
+    b.add(sip::HeaderId::RecordRoute, "<" + own_uri() + ">");
+    for (std::string_view rr : existing) b.add(sip::HeaderId::RecordRoute, rr);
+  }
+  // The sender's Via gets received/rport (RFC 3261 §18.2.1, RFC 3581 §4),
+  // then ours goes on top; one via-parm per line.
+  const auto vias = request.vias();
+  b.remove(sip::HeaderId::Via);
+  for (std::size_t i = vias.size(); i-- > 1;) b.add_first(sip::HeaderId::Via, vias[i].raw);
+  if (!vias.empty()) b.add_first(sip::HeaderId::Via, txn::response_top_via(vias[0], from));
   b.add_first(sip::HeaderId::Via, via_value(branch, destination->transport));
   return std::pair{b.serialize(), *destination};
 }
 
-void StatefulProxy::relay_ack(const sip::Message& ack, const sip::Endpoint& local) {
+void StatefulProxy::relay_ack(const sip::Message& ack, const sip::Endpoint& remote) {
   // The ACK for a 2xx is its own transaction-less request (RFC 3261
   // §16.7 step 5 relays its 2xx; the ACK follows the Route set).
-  (void)local;
   const sip::NameAddr* top_route = ack.routes().first();
   RoutingDecision d;
   d.record_route = false;
-  auto out = forwarded(ack, ProxyTarget{}, d, layer_.new_branch(), top_route && is_own_uri(top_route->uri.raw));
+  auto out = forwarded(ack, remote, ProxyTarget{}, d, layer_.new_branch(), top_route && is_own_uri(top_route->uri.raw));
   if (!out) {
     ++stats_.unroutable;
     return;
@@ -239,7 +254,10 @@ void StatefulProxy::on_response(txn::TransactionId client, const sip::Message& r
     if (status >= 200) branch.final_status = status;
     ++stats_.responses_relayed;
     if (!c.final_sent) {
-      if (status >= 200) c.final_sent = true;
+      if (status >= 200) {
+        c.final_sent = true;
+        --pending_;
+      }
       layer_.send_response(c.server, status, b.serialize(), now);
     } else if (status >= 200) {
       // A 2xx of another fork: relayed as it is, outside the transaction.
@@ -275,6 +293,7 @@ void StatefulProxy::finish_if_done(std::uint32_t number, TimePoint now) {
   for (const Branch& b : c.branches)
     if (b.final_status == 0) return;
   c.final_sent = true;
+  --pending_;
   ++stats_.responses_relayed;
   // A CANCELled request ends with 487 unless a branch said something better
   // than a timeout (§16.10).
@@ -333,7 +352,10 @@ void StatefulProxy::on_transport_error(txn::TransactionId txn, std::string_view,
     return;
   }
   if (const auto found = by_server_.find(key(txn)); found != by_server_.end()) {
-    if (auto ctx = contexts_.find(found->second); ctx != contexts_.end()) ctx->second.final_sent = true;
+    if (auto ctx = contexts_.find(found->second); ctx != contexts_.end() && !ctx->second.final_sent) {
+      ctx->second.final_sent = true;
+      --pending_;
+    }
   }
 }
 
@@ -358,6 +380,7 @@ void StatefulProxy::on_terminated(txn::TransactionId id, TimePoint) {
   if (c.server) return;
   for (const Branch& b : c.branches)
     if (b.client) return;
+  if (!c.final_sent) --pending_;
   contexts_.erase(ctx);
 }
 

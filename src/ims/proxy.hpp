@@ -23,8 +23,9 @@
 //    branch that had a provisional (the others as soon as they get one);
 //  - ACK for a 2xx (no server transaction) is relayed statelessly on its
 //    Route set, with a Via of ours;
-//  - overload: beyond ProxyConfig::max_transactions live transactions a
-//    new request gets 503 with Retry-After, so no queue grows unbounded.
+//  - overload: beyond ProxyConfig::max_pending requests waiting for their
+//    final response (or max_transactions live ones) a new request gets 503
+//    with Retry-After, so no queue grows unbounded.
 #pragma once
 
 #include <cstdint>
@@ -91,7 +92,11 @@ struct ProxyConfig {
   std::string record_route_user;  // user part of the Record-Route URI ("pcscf", "scscf")
   txn::TimerConfig timers;
   std::uint64_t seed = 1;
-  std::size_t max_transactions = 200000;  // beyond it: 503 with Retry-After
+  // Overload (503 with Retry-After): requests still waiting for their final
+  // response are the load; all live transactions (most of them finished and
+  // only absorbing retransmissions, 32 s each) bound the memory.
+  std::size_t max_pending = 20000;
+  std::size_t max_transactions = 2000000;
   std::uint32_t retry_after_s = 5;
 };
 
@@ -131,6 +136,8 @@ class StatefulProxy final : public txn::Node, private txn::TransactionUser {
   const txn::TransactionStats& transaction_stats() const { return layer_.stats(); }
   std::size_t live_transactions() const { return layer_.live_transactions(); }
   std::size_t live_contexts() const { return contexts_.size(); }
+  /// Relayed requests without their final response yet.
+  std::size_t pending() const { return pending_; }
   const ProxyConfig& config() const { return config_; }
 
  private:
@@ -164,14 +171,14 @@ class StatefulProxy final : public txn::Node, private txn::TransactionUser {
   void on_transport_error(txn::TransactionId txn, std::string_view why, TimePoint now) override;
   void on_terminated(txn::TransactionId id, TimePoint now) override;
 
-  void relay_ack(const sip::Message& ack, const sip::Endpoint& local);
+  void relay_ack(const sip::Message& ack, const sip::Endpoint& remote);
   void respond_locally(txn::TransactionId server, const sip::Message& request, const sip::Endpoint& remote,
                        const RoutingDecision& d, TimePoint now);
   /// The forwarded request for one target, and where it goes; nullopt when
   /// there is no IP destination.
-  std::optional<std::pair<std::string, sip::Endpoint>> forwarded(const sip::Message& request, const ProxyTarget& target,
-                                                                 const RoutingDecision& d, const std::string& branch,
-                                                                 bool pop_own_route) const;
+  std::optional<std::pair<std::string, sip::Endpoint>> forwarded(const sip::Message& request, const sip::Endpoint& from,
+                                                                 const ProxyTarget& target, const RoutingDecision& d,
+                                                                 const std::string& branch, bool pop_own_route) const;
   void branch_final(std::uint32_t ctx, std::size_t branch, int status, std::string response_bytes, TimePoint now);
   void finish_if_done(std::uint32_t ctx, TimePoint now);
   void cancel_branches(Context& c, TimePoint now);
@@ -188,6 +195,7 @@ class StatefulProxy final : public txn::Node, private txn::TransactionUser {
   std::unordered_map<std::uint64_t, std::pair<std::uint32_t, std::uint32_t>> by_client_;  // client txn → context, branch
   std::unordered_map<std::uint64_t, std::uint32_t> by_server_;  // server txn → context
   std::uint32_t next_context_ = 1;
+  std::size_t pending_ = 0;
   std::uint64_t tag_state_;  // To-tags of the responses the proxy makes itself
   ProxyStats stats_;
   sip::Message scratch_;

@@ -66,9 +66,16 @@ h1{font-size:1.3em}table{border-collapse:collapse}td,th{padding:2px 8px;border-b
 .diag{color:#a00}details{margin:.5em 0}summary{cursor:pointer}svg text{font:11px monospace}
 #filter{width:30em;padding:3px})";
 
+// filterCalls() shows the calls whose row contains the filter text and says
+// how many; on load it runs once, opens the ladder of a page's only call,
+// and marks the body data-ready="1" (the headless-browser test waits for it).
 constexpr const char* kScript = R"(function filterCalls(){var q=document.getElementById('filter').value.toLowerCase();
-var rows=document.querySelectorAll('#calls tr.call');for(var i=0;i<rows.length;i++){
-rows[i].style.display=rows[i].textContent.toLowerCase().indexOf(q)>=0?'':'none';}})";
+var rows=document.querySelectorAll('#calls tr.call'),n=0;for(var i=0;i<rows.length;i++){
+var on=rows[i].textContent.toLowerCase().indexOf(q)>=0;rows[i].style.display=on?'':'none';if(on)n++;}
+document.getElementById('shown').textContent=n+' of '+rows.length+' calls';}
+document.addEventListener('DOMContentLoaded',function(){filterCalls();
+var ladders=document.querySelectorAll('#calls details');if(ladders.length==1)ladders[0].open=true;
+document.body.setAttribute('data-ready','1');});)";
 
 }  // namespace
 
@@ -112,7 +119,7 @@ void HtmlReportWriter::open() {
   out_ << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>imsflow analyze</title><style>"
        << kStyle << "</style><script>" << kScript << "</script></head><body>\n<h1>imsflow analyze</h1>\n"
        << "<p><input id=\"filter\" placeholder=\"filter calls (Call-ID, outcome, diagnosis)\" "
-          "oninput=\"filterCalls()\"></p>\n<table id=\"calls\"><tr><th>Call-ID</th><th>outcome</th><th>final</th>"
+          "oninput=\"filterCalls()\"> <span id=\"shown\"></span></p>\n<table id=\"calls\"><tr><th>Call-ID</th><th>outcome</th><th>final</th>"
           "<th>diagnoses</th><th>setup ms</th><th>ladder</th></tr>\n";
   opened_ = true;
 }

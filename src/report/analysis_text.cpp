@@ -100,16 +100,17 @@ std::string render_summary(const analyze::Summary& s, const CaptureFacts& facts)
 
 Ladder ladder_of(const analyze::CallAnalysis& call) {
   Ladder l;
-  // Short column names (the ladder centres them over narrow columns):
-  // UE-A the caller, UE-B the callee (UE-B2 … for forks), P1 … proxies, N1 … others.
+  // Column names by the node's role on the INVITE's path: UE-A the caller,
+  // UE-B the callee (UE-B2 … for forks), proxy-1 … in order of appearance,
+  // node-1 … for the others.
   std::size_t callee = 0, proxy = 0, other = 0;
   for (std::size_t i = 0; i < call.nodes.size(); ++i) {
     const std::string role = i < call.node_roles.size() ? call.node_roles[i] : "node";
     std::string name;
     if (role == "caller") name = "UE-A";
     else if (role == "callee") name = ++callee == 1 ? std::string("UE-B") : "UE-B" + std::to_string(callee);
-    else if (role == "proxy") name = "P" + std::to_string(++proxy);
-    else name = "N" + std::to_string(++other);
+    else if (role == "proxy") name = "proxy-" + std::to_string(++proxy);
+    else name = "node-" + std::to_string(++other);
     l.columns.push_back({name, call.nodes[i]});
   }
   for (const analyze::CapturedMessage& m : call.messages) {

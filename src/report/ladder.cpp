@@ -53,14 +53,21 @@ std::string render_text(const Ladder& ladder, std::size_t gap) {
     gap = std::max(gap, (r.label.size() + 10 + span - 1) / span);
   }
   constexpr std::size_t kTimeWidth = 12;  // "  123456.789"
-  const auto column_x = [&](std::size_t c) { return kTimeWidth + 2 + c * gap; };
+  constexpr std::string_view kTimeHeader = "    time ms";
+  // The first column sits far enough right that its name, centred on it,
+  // keeps a space after the time header and its address starts at or after
+  // column 0.
+  const std::size_t first_x =
+      std::max({kTimeWidth + 2, kTimeHeader.size() + 1 + ladder.columns[0].name.size() / 2,
+                ladder.columns[0].address.size() / 2});
+  const auto column_x = [&](std::size_t c) { return first_x + c * gap; };
   const std::size_t width = column_x(n - 1) + 1;
 
   std::string out;
   // Header: names, then addresses, centred on their column.
   for (int line = 0; line < 2; ++line) {
     std::string row(width + 24, ' ');
-    if (line == 0) row.replace(0, 11, "    time ms");
+    if (line == 0) row.replace(0, kTimeHeader.size(), kTimeHeader);
     for (std::size_t c = 0; c < n; ++c) {
       const std::string& text = line == 0 ? ladder.columns[c].name : ladder.columns[c].address;
       const std::size_t x = column_x(c);

@@ -38,16 +38,25 @@ std::optional<RtpMap> effective_rtpmap(const Media& media, std::string_view form
 namespace {
 
 /// Calls f(name, value, item) for every "name=value" item of an fmtp value.
+/// A value in double quotes is given without them: RFC 4867 §8.2's grammar
+/// has none, but UEs in the field write mode-set="0,2,4,7" and every
+/// receiver reads the numbers inside, so the quotes carry no meaning here.
+/// A ';' inside quotes does not end the item.
 template <class F>
 void for_each_parameter(std::string_view fmtp, F&& f) {
   while (!fmtp.empty()) {
-    const std::size_t semi = fmtp.find(';');
+    std::size_t semi = 0;
+    for (bool quoted = false; semi < fmtp.size() && (quoted || fmtp[semi] != ';'); ++semi)
+      if (fmtp[semi] == '"') quoted = !quoted;
+    if (semi == fmtp.size()) semi = std::string_view::npos;
     std::string_view item = ascii::trim_lws(fmtp.substr(0, semi));
     fmtp = semi == std::string_view::npos ? std::string_view() : fmtp.substr(semi + 1);
     if (item.empty()) continue;
     const std::size_t eq = item.find('=');
     std::string_view name = ascii::trim_lws(item.substr(0, eq));
     std::string_view value = eq == std::string_view::npos ? std::string_view() : ascii::trim_lws(item.substr(eq + 1));
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+      value = ascii::trim_lws(value.substr(1, value.size() - 2));
     f(name, value, item);
   }
 }

@@ -139,6 +139,7 @@ TEST(SimScenarioFacts, NoPrackCountsThe183Retransmissions) {
 struct ProxiedCall {
   bool prack_route = true;        // the PRACK carries the Record-Route set
   std::string bye_reason;         // Reason header on the BYE, if any
+  std::string offer = test::kOfferSdp;
   std::string answer = test::kAnswerSdp;
   std::string call_id = "proxied-1@10.0.0.1";
 };
@@ -157,12 +158,12 @@ std::vector<Packet> proxied(const ProxiedCall& o) {
   v.push_back({0, A, P,
                sip_message(invite_head + via_a1 + "Max-Forwards: 70\nRoute: <sip:10.0.0.10;lr>\n" + from + to + cid +
                                "CSeq: 1 INVITE\nContact: <sip:a@10.0.0.1>\nSupported: 100rel\n",
-                           test::kOfferSdp)});
+                           o.offer)});
   v.push_back({1, P, A, sip_message("SIP/2.0 100 Trying\n" + via_a1 + from + to + cid + "CSeq: 1 INVITE\n")});
   v.push_back({3, P, B,
                sip_message(invite_head + via_p1 + via_a1 + "Max-Forwards: 69\n" + rr + from + to + cid +
                                "CSeq: 1 INVITE\nContact: <sip:a@10.0.0.1>\nSupported: 100rel\n",
-                           test::kOfferSdp)});
+                           o.offer)});
   const std::string r183 = "SIP/2.0 183 Session Progress\n";
   const std::string rel = "Require: 100rel\nRSeq: 1\nContact: <sip:b@10.0.0.2>\n";
   v.push_back({50, B, P, sip_message(r183 + via_p1 + via_a1 + rr + from + tob + cid + "CSeq: 1 INVITE\n" + rel, o.answer)});
@@ -262,6 +263,25 @@ TEST(ProxiedCall, AnswerWithoutCommonCodecIsOfferAnswerMismatch) {
   EXPECT_EQ(a.calls[0].offer_answer.answered_codecs, (std::vector<std::string>{"PCMU/8000"}));
 }
 
+// UEs quote AMR parameters (mode-set="0,1,2", against RFC 4867's grammar);
+// sdp/ reads the modes inside, so the analyzer judges the real values: a
+// common mode agrees, disjoint mode sets do not.
+TEST(ProxiedCall, QuotedAmrModeSetsAreJudgedByTheirModes) {
+  ProxiedCall o;
+  o.offer = std::string(test::kOfferSdp) + "a=fmtp:116 mode-set=\"0,1,2\"\n";
+  o.answer = std::string(test::kAnswerSdp) + "a=fmtp:116 mode-set=\"2\"\n";
+  const CaptureAnalysis a = analyze_file(test::write_pcap("quoted.pcap", proxied(o)));
+  ASSERT_EQ(a.calls.size(), 1u);
+  EXPECT_TRUE(a.calls[0].diagnoses.empty()) << a.calls[0].diagnoses[0].explanation;
+  EXPECT_EQ(a.calls[0].offer_answer.common_codecs, (std::vector<std::string>{"AMR-WB/16000", "telephone-event/16000"}));
+
+  o.answer = std::string(test::kAnswerSdp) + "a=fmtp:116 mode-set=\"7\"\n";
+  o.call_id = "quoted-disjoint@10.0.0.1";
+  const CaptureAnalysis b = analyze_file(test::write_pcap("quoted-disjoint.pcap", proxied(o)));
+  ASSERT_EQ(b.calls.size(), 1u);
+  EXPECT_EQ(codes(b.calls[0]), (std::set<std::string>{"offer_answer_mismatch"}));
+}
+
 // --- single-message failures -----------------------------------------------
 
 std::vector<Packet> rejected(int status, const std::string& reason, const std::string& extra,
@@ -311,6 +331,55 @@ TEST(Rejected, PreconditionFailureIsBothRejectedAndNotMet) {
       test::write_pcap("580.pcap", rejected(580, "Precondition Failure", "", offer, "100rel, precondition")));
   ASSERT_EQ(a.calls.size(), 1u);
   EXPECT_EQ(codes(a.calls[0]), (std::set<std::string>{"rejected", "precondition_not_met"}));
+}
+
+// A long call (session refreshes by UPDATE, each retransmitted once and
+// copied through a proxy) goes past the size where the analyzer indexes a
+// call's messages and strings instead of scanning them: every sighting is
+// still classified as it would be in a short call.
+TEST(Correlation, LongCallsKeepEveryMessageApart) {
+  std::vector<Packet> v = proxied({});
+  const auto A = ep("10.0.0.1:5060"), P = ep("10.0.0.10:5060"), B = ep("10.0.0.2:5060");
+  const std::string cid = "Call-ID: proxied-1@10.0.0.1\n";
+  const std::string dialog = "From: <sip:a@ims.test>;tag=fa\nTo: <sip:b@ims.test>;tag=tb\n" + cid;
+  constexpr int kRefreshes = 120;
+  for (int i = 0; i < kRefreshes; ++i) {
+    const double t = 2000 + i * 1000.0;
+    const std::string n = std::to_string(i);
+    const std::string via_a = "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKu" + n + "\n";
+    const std::string via_p = "Via: SIP/2.0/UDP 10.0.0.10:5060;branch=z9hG4bKpu" + n + "\n";
+    const std::string cseq = "CSeq: " + std::to_string(10 + i) + " UPDATE\n";
+    const std::string update = "UPDATE sip:b@10.0.0.2 SIP/2.0\n";
+    v.push_back({t, A, P, sip_message(update + via_a + "Max-Forwards: 70\nRoute: <sip:10.0.0.10;lr>\n" + dialog + cseq)});
+    v.push_back({t + 500, A, P, sip_message(update + via_a + "Max-Forwards: 70\nRoute: <sip:10.0.0.10;lr>\n" + dialog + cseq)});
+    v.push_back({t + 501, P, B, sip_message(update + via_p + via_a + "Max-Forwards: 69\n" + dialog + cseq)});
+    v.push_back({t + 510, B, P, sip_message("SIP/2.0 200 OK\n" + via_p + via_a + dialog + cseq)});
+    v.push_back({t + 511, P, A, sip_message("SIP/2.0 200 OK\n" + via_a + dialog + cseq)});
+  }
+  const CaptureAnalysis a = analyze_file(test::write_pcap("long.pcap", v));
+  ASSERT_EQ(a.calls.size(), 1u);
+  const CallAnalysis& c = a.calls[0];
+  EXPECT_EQ(c.outcome, Outcome::Established);
+  EXPECT_TRUE(c.diagnoses.empty()) << c.diagnoses[0].explanation;
+  ASSERT_EQ(c.messages.size(), 13u + 5u * kRefreshes);
+  EXPECT_EQ(c.retransmissions, static_cast<std::uint32_t>(kRefreshes));
+  EXPECT_EQ(c.copies, 6u + 2u * kRefreshes);
+  std::size_t updates = 0;
+  for (const Transaction& t : c.transactions) {
+    if (t.method != "UPDATE") continue;
+    ++updates;
+    EXPECT_EQ(t.request_retransmissions, 1u);
+    EXPECT_EQ(t.final_status, 200);
+  }
+  EXPECT_EQ(updates, static_cast<std::size_t>(kRefreshes));
+  // The last refresh: original, retransmission 500 ms later, then the copies.
+  const std::size_t last = c.messages.size() - 5;
+  EXPECT_EQ(c.messages[last].kind, CopyKind::Original);
+  EXPECT_EQ(c.messages[last + 1].kind, CopyKind::Retransmission);
+  EXPECT_EQ(c.messages[last + 2].kind, CopyKind::Copy);
+  EXPECT_EQ(c.messages[last + 2].hop_delay_ns, 501'000'000);
+  EXPECT_EQ(c.messages[last + 3].kind, CopyKind::Original);
+  EXPECT_EQ(c.messages[last + 4].kind, CopyKind::Copy);
 }
 
 // --- legs joined by icid-value, streaming ---------------------------------
@@ -416,6 +485,40 @@ TEST(SummaryFigures, PercentilesByNearestRank) {
   EXPECT_DOUBLE_EQ(p.p90, 90);
   EXPECT_DOUBLE_EQ(p.p99, 99);
   EXPECT_DOUBLE_EQ(p.mean, 50.5);
+}
+
+// A streaming run keeps the durations of every call for the percentiles:
+// exactly up to DurationSample::kExact calls, then in a fixed-size
+// histogram whose percentiles stay within 0.2 % and whose mean and max stay exact.
+TEST(SummaryFigures, DurationSampleIsExactThenBounded) {
+  DurationSample small;
+  std::vector<double> v;
+  for (int i = 1; i <= 1000; ++i) {
+    small.add(i * 0.37);
+    v.push_back(i * 0.37);
+  }
+  const Percentiles exact = percentiles(v), got = small.percentiles();
+  EXPECT_DOUBLE_EQ(got.p50, exact.p50);
+  EXPECT_DOUBLE_EQ(got.p99, exact.p99);
+  EXPECT_DOUBLE_EQ(got.mean, exact.mean);
+
+  DurationSample big;
+  const int n = static_cast<int>(DurationSample::kExact) * 3;
+  double sum = 0;
+  for (int i = 1; i <= n; ++i) {
+    // 0.05 ms … ~9.8 s, in a scrambled order
+    const double ms = 0.05 * ((i * 7919) % n + 1);
+    big.add(ms);
+    sum += ms;
+  }
+  big.add(0.0);  // under a microsecond: its own bucket
+  const Percentiles p = big.percentiles();
+  EXPECT_EQ(p.count, static_cast<std::size_t>(n) + 1);
+  EXPECT_NEAR(p.p50, 0.05 * (n / 2), 0.002 * 0.05 * n / 2);
+  EXPECT_NEAR(p.p90, 0.05 * (n * 0.9), 0.002 * 0.05 * n * 0.9);
+  EXPECT_NEAR(p.p99, 0.05 * (n * 0.99), 0.002 * 0.05 * n * 0.99);
+  EXPECT_DOUBLE_EQ(p.max, 0.05 * n);
+  EXPECT_NEAR(p.mean, sum / (n + 1), 1e-9 * sum);
 }
 
 }  // namespace

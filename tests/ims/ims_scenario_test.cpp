@@ -404,7 +404,7 @@ struct LoneProxy {
 
 std::string invite(int max_forwards) {
   return "INVITE sip:bob@10.0.0.30 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKmf" +
-         std::to_string(max_forwards) + "\r\nMax-Forwards: " + std::to_string(max_forwards) +
+         std::to_string(max_forwards) + ";rport\r\nMax-Forwards: " + std::to_string(max_forwards) +
          "\r\nFrom: <sip:a@x>;tag=1\r\nTo: <sip:bob@x>\r\nCall-ID: mf" + std::to_string(max_forwards) +
          "\r\nCSeq: 1 INVITE\r\nContact: <sip:a@10.0.0.1>\r\nContent-Length: 0\r\n\r\n";
 }
@@ -429,10 +429,15 @@ TEST(ImsProxy, ForwardedRequestHasOneHopLessAndOurRecordRoute) {
   EXPECT_EQ(*fwd->max_forwards(), 4u);
   EXPECT_EQ(fwd->vias().size(), 2u);
   EXPECT_EQ(fwd->record_routes().first()->uri.raw, "sip:10.0.0.11:5060;lr");
+  // RFC 3581 §4: the sender's Via says where it was really seen.
+  EXPECT_EQ(fwd->vias()[1].received(), "10.0.0.1");
+  EXPECT_EQ(fwd->vias()[1].rport(), "5060");
+  EXPECT_EQ(fwd->headers()[0].id, sip::HeaderId::Via);
+  EXPECT_EQ(fwd->headers()[1].id, sip::HeaderId::Via) << "the Vias stay together, above the Record-Route";
 }
 
 TEST(ImsProxy, OverloadIsRefusedWith503AndRetryAfter) {
-  LoneProxy p(0);
+  LoneProxy p(0);  // no room for a single live transaction
   p.proxy.receive(invite(70), at(1), at(11), TimePoint{});
   std::vector<txn::Transmit> out;
   p.proxy.take_transmits(out);

@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,6 +30,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <ostream>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -132,7 +134,9 @@ bool listening(std::uint16_t port, bool tcp) {
 
 // One program run by a test: its own process group (so Kamailio's workers
 // go with it), stdout and stderr in NAME.out in `dir`. The destructor kills
-// the whole group and reaps it, so no process outlives the test.
+// the whole group and reaps it, so no process outlives the test; every
+// program also has a time limit of its own (SIPp -timeout, imsflow
+// --duration), and dies with the test process (PR_SET_PDEATHSIG).
 class Child {
  public:
   Child(const std::string& name, std::vector<std::string> argv, const fs::path& dir)
@@ -140,6 +144,7 @@ class Child {
     pid_ = ::fork();
     if (pid_ == 0) {
       ::setpgid(0, 0);
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // the test process killed outright: this goes too
       if (::chdir(dir.c_str()) != 0) ::_exit(126);
       if (!std::freopen(out_.c_str(), "w", stdout)) ::_exit(126);
       ::dup2(STDOUT_FILENO, STDERR_FILENO);
@@ -154,19 +159,24 @@ class Child {
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
   ~Child() {
-    if (pid_ <= 0) return;
-    ::kill(-pid_, SIGKILL);
-    if (!exited_) ::waitpid(pid_, nullptr, 0);
+    if (pid_ <= 0 || reaped_) return;
+    ::kill(-pid_, SIGKILL);  // not reaped yet: the group id is still ours
+    ::waitpid(pid_, nullptr, 0);
   }
 
+  /// Whether the process has exited. When it has, what is left of its group
+  /// is killed before the process is reaped (while its id, the group's id,
+  /// cannot have been given to another process).
   bool exited() {
-    if (exited_ || pid_ <= 0) return true;
+    if (reaped_ || pid_ <= 0) return true;
+    siginfo_t info{};
+    if (::waitid(P_PID, pid_, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid != pid_) return false;
+    ::kill(-pid_, SIGKILL);
     int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      exited_ = true;
-      code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-    return exited_;
+    ::waitpid(pid_, &status, 0);
+    reaped_ = true;
+    code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return true;
   }
   /// Polls until the process exits or `max` passes; true when it exited.
   bool wait(Seconds max) {
@@ -174,17 +184,17 @@ class Child {
     while (!exited() && Steady::now() < end) std::this_thread::sleep_for(10ms);
     return exited();
   }
-  /// `sig` to the process, then up to `grace` for it to exit; then every
-  /// process left in its group is killed. True when it exited by itself.
+  /// `sig` to the process, then up to `grace` for it to exit; then the
+  /// whole group is killed. True when it exited by itself.
   bool stop(int sig, Seconds grace) {
-    if (!exited()) ::kill(pid_, sig);
-    const bool clean = wait(grace);
-    ::kill(-pid_, SIGKILL);  // workers of a multi-process server, if any are left
-    if (!clean) wait(5s);
-    return clean;
+    if (exited()) return true;
+    ::kill(pid_, sig);
+    if (wait(grace)) return true;
+    ::kill(-pid_, SIGKILL);
+    wait(5s);
+    return false;
   }
   int code() const { return code_; }
-  pid_t pid() const { return pid_; }
   std::string output() const { return read_text(out_); }
   std::string command() const {
     std::string c;
@@ -196,7 +206,7 @@ class Child {
   fs::path out_;
   std::vector<std::string> argv_;
   pid_t pid_ = -1;
-  bool exited_ = false;
+  bool reaped_ = false;
   int code_ = -1;
 };
 
@@ -246,15 +256,20 @@ long sipp_statistic(const std::string& screen, const std::string& row) {
   return last;
 }
 
-/// The sum of the Retrans column of SIPp's last scenario screen.
+/// The sum of the Retrans column of SIPp's last scenario screen. A UAC's rows
+/// read "INVITE ---------->  B-RTD1 1000  0 …", a UAS's "----------> INVITE
+/// 1000  0 …" (message, then arrow, or arrow, then message).
 long sipp_retransmissions(const std::string& screen) {
   const std::size_t last = screen.rfind("Messages  Retrans");
   if (last == std::string::npos) return -1;
-  const std::string tail = screen.substr(last);
-  const std::regex re(R"((?:---------->|<----------)\s+(?:[BE]-RTD\d+\s+)?\d+\s+(\d+))");
+  const std::regex uac_row(R"(^\s*\S+\s+(?:-{10}>|<-{10})\s+(?:[BE]-RTD\d+\s+)?\d+\s+(\d+))");
+  const std::regex uas_row(R"(^\s*(?:-{10}>|<-{10})\s+\S+\s+\d+\s+(\d+))");
+  std::istringstream rows(screen.substr(last));
   long sum = 0;
-  for (auto it = std::sregex_iterator(tail.begin(), tail.end(), re); it != std::sregex_iterator(); ++it)
-    sum += std::stol((*it)[1]);
+  for (std::string row; std::getline(rows, row);) {
+    std::smatch m;
+    if (std::regex_search(row, m, uas_row) || std::regex_search(row, m, uac_row)) sum += std::stol(m[1]);
+  }
   return sum;
 }
 
@@ -265,8 +280,8 @@ std::string sipp_errors(const fs::path& dir) {
   return all;
 }
 
-/// The JSON document a program printed last on stdout (`imsflow ue` prints a
-/// banner line first).
+/// The JSON document a program printed on stdout: from the first "{" that
+/// starts a line (`imsflow ue --json` prints a banner line before it).
 nlohmann::json json_of(const std::string& output) {
   const std::size_t open = output.find("\n{") != std::string::npos ? output.find("\n{") + 1 : output.find('{');
   if (open == std::string::npos) return {};
@@ -287,6 +302,7 @@ const Tools& tools() {
 
 enum class Transport { Udp, Tcp };
 std::string name_of(Transport t) { return t == Transport::Udp ? "udp" : "tcp"; }
+void PrintTo(Transport t, std::ostream* os) { *os << name_of(t); }  // test names in ctest
 std::string sipp_mode(Transport t) { return t == Transport::Udp ? "u1" : "t1"; }
 
 std::vector<std::string> sipp_uac(std::uint16_t first_hop, std::uint16_t callee, std::uint16_t port, Transport t,
@@ -399,6 +415,9 @@ std::map<std::string, int> kamailio_routed(const std::string& log) {
 }
 
 enum class Order { CoreThenKamailio, KamailioThenCore };
+void PrintTo(Order o, std::ostream* os) {
+  *os << (o == Order::CoreThenKamailio ? "core then Kamailio" : "Kamailio then core");
+}
 
 class KamailioInterop : public ::testing::TestWithParam<std::tuple<Order, Transport>> {
  protected:
@@ -594,6 +613,58 @@ TEST_F(DemoPcapWithTshark, EveryScenarioDecodesAsSipWithNoMalformedPacket) {
     EXPECT_EQ(v.sip, v.frames) << "every frame is one SIP message";
     EXPECT_EQ(v.flagged, "") << "tshark's malformed-packet / expert warnings in " << pcap;
   }
+}
+
+// The check above must be able to fail: one SIP datagram whose UDP length
+// field claims more bytes than the IP packet holds is a malformed packet to
+// tshark, and tshark_read reports it.
+TEST_F(DemoPcapWithTshark, TheCheckFlagsAMalformedFrame) {
+  Scratch scratch;
+  const std::string sip =
+      "OPTIONS sip:ue@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK1\r\n"
+      "Max-Forwards: 70\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:ue@127.0.0.1>\r\nCall-ID: c1\r\n"
+      "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+  std::string frame;
+  auto be16 = [&frame](unsigned v) {
+    frame.push_back(static_cast<char>(v >> 8));
+    frame.push_back(static_cast<char>(v & 0xff));
+  };
+  frame.append("\x02\x00\x7f\x00\x00\x01\x02\x00\x7f\x00\x00\x01", 12);  // Ethernet addresses
+  be16(0x0800);                                                             // IPv4
+  be16(0x4500);
+  be16(20 + 8 + static_cast<unsigned>(sip.size()));  // IP total length: right
+  be16(1);
+  be16(0);
+  be16(0x4011);  // TTL 64, UDP
+  be16(0);       // header checksum (not checked by tshark by default)
+  frame.append("\x7f\x00\x00\x01\x7f\x00\x00\x01", 8);
+  be16(5060);
+  be16(5060);
+  be16(0xfff0);  // UDP length: wrong
+  be16(0);
+  frame += sip;
+  std::string file;
+  auto le32 = [&file](std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) file.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  };
+  le32(0xa1b2c3d4);
+  le32(0x00040002);  // version 2.4
+  le32(0);
+  le32(0);
+  le32(65535);
+  le32(1);  // Ethernet
+  le32(1700000000);
+  le32(0);
+  le32(static_cast<std::uint32_t>(frame.size()));
+  le32(static_cast<std::uint32_t>(frame.size()));
+  file += frame;
+  const fs::path pcap = scratch.dir() / "malformed.pcap";
+  std::ofstream(pcap, std::ios::binary) << file;
+
+  const TsharkVerdict v = tshark_read(pcap, scratch.dir());
+  ASSERT_EQ(v.run_error, "");
+  EXPECT_EQ(v.frames, 1);
+  EXPECT_NE(v.flagged, "") << "a UDP length past the IP payload is flagged";
 }
 
 }  // namespace

@@ -3,10 +3,12 @@
 // JSON follows docs/analyze.schema.json; CSV has one row per call.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <vector>
 
 #include "analyze/analyzer.hpp"
 #include "analyze/summary.hpp"
@@ -195,6 +197,77 @@ TEST(AnalysisHtml, SelfContainedPageWithAnSvgPerCall) {
   EXPECT_NE(page.find("prack_missing"), std::string::npos);
   EXPECT_EQ(page.find("http://"), page.find("http://www.w3.org/2000/svg"));  // no network references
   EXPECT_EQ(page.find("https://"), std::string::npos);
+}
+
+// The chromium binary on PATH (Debian's package is `chromium`), or "".
+std::string find_chromium() {
+  for (const char* name : {"chromium", "chromium-browser", "google-chrome"}) {
+    const std::string probe = std::string("command -v ") + name + " > /dev/null 2>&1";
+    if (std::system(probe.c_str()) == 0) return name;
+  }
+  return {};
+}
+
+// Console output of a page in a headless Chromium log (--enable-logging=stderr):
+// every console message and every uncaught exception is a "CONSOLE" line.
+std::vector<std::string> console_lines(const std::string& log) {
+  std::vector<std::string> out;
+  std::istringstream in(log);
+  for (std::string line; std::getline(in, line);)
+    if (line.find(":CONSOLE") != std::string::npos || line.find("Uncaught") != std::string::npos) out.push_back(line);
+  return out;
+}
+
+// The page opens in a real browser: its script runs without a console
+// error (it marks the body data-ready, counts the calls, opens the only
+// ladder) and the rendered screenshot is a real picture.
+TEST(AnalysisHtml, OpensInHeadlessChromiumWithoutConsoleErrors) {
+  const std::string chromium = find_chromium();
+  if (chromium.empty()) GTEST_SKIP() << "chromium is not installed (scripts/install-deps.sh installs it)";
+  const auto dir = std::filesystem::temp_directory_path() / ("imsflow-report-chromium-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ostringstream out, err;
+  cli::AnalyzeOptions o;
+  o.file = simulate("no-prack").pcap.string();
+  o.html = (dir / "calls.html").string();
+  ASSERT_EQ(cli::run_analyze(o, out, err), 0) << err.str();
+  // Its own profile directory, so parallel runs do not share a lock; a
+  // timeout so a wedged browser fails the test instead of hanging it.
+  const std::string browser = "timeout 60 " + chromium +
+                              " --headless --disable-gpu --no-sandbox --no-first-run --enable-logging=stderr --v=0"
+                              " --virtual-time-budget=2000 --user-data-dir=" + (dir / "profile").string();
+  const auto run = [&](const std::string& args, const std::string& page, const std::string& name) {
+    const std::string cmd = browser + " " + args + " file://" + page + " > " + (dir / (name + ".out")).string() +
+                            " 2> " + (dir / (name + ".log")).string();
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    return std::make_pair(test::read_file(dir / (name + ".out")), test::read_file(dir / (name + ".log")));
+  };
+
+  // The logging really shows console errors here: a page that throws is seen.
+  {
+    std::ofstream bad(dir / "bad.html");
+    bad << "<!DOCTYPE html><html><body><script>undefinedFunction();</script></body></html>\n";
+  }
+  const auto [bad_dom, bad_log] = run("--dump-dom", (dir / "bad.html").string(), "bad");
+  ASSERT_FALSE(console_lines(bad_log).empty()) << "chromium's log shows no console output:\n" << bad_log;
+
+  const auto [dom, dom_log] = run("--dump-dom", o.html, "dom");
+  EXPECT_TRUE(console_lines(dom_log).empty()) << console_lines(dom_log).front();
+  EXPECT_NE(dom.find("data-ready=\"1\""), std::string::npos) << "the page's script did not finish:\n" << dom;
+  EXPECT_NE(dom.find("1 of 1 calls"), std::string::npos);
+  EXPECT_NE(dom.find("<details open"), std::string::npos);
+  EXPECT_NE(dom.find("prack_missing"), std::string::npos);
+
+  const std::filesystem::path png = dir / "calls.png";
+  const auto [shot_out, shot_log] = run("--window-size=1280,1000 --screenshot=" + png.string(), o.html, "shot");
+  EXPECT_TRUE(console_lines(shot_log).empty()) << console_lines(shot_log).front();
+  ASSERT_TRUE(std::filesystem::exists(png)) << shot_log;
+  const std::string picture = test::read_file(png);
+  EXPECT_EQ(picture.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+  // A blank 1280x1000 page compresses to a few kB; the table, the bars and
+  // the open ladder make it several times that.
+  EXPECT_GT(picture.size(), 20'000u);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

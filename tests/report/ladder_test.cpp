@@ -37,6 +37,35 @@ TEST(Ladder, ArrowsPointFromSenderToReceiver) {
   EXPECT_EQ(text.find('\t'), std::string::npos);
 }
 
+// A first column named longer than the space left of it moves right: the
+// header keeps "time ms" whole, one space before the name, and the arrows
+// still start on the column's bar under the centre of its name.
+TEST(Ladder, LongFirstColumnNameLeavesTheTimeHeaderWhole) {
+  for (const std::string name : {"UE", "UE-A", "S-CSCF", "originating-ue", "a-very-long-node-name-here"}) {
+    Ladder l;
+    l.columns = {{name, "[2001:db8::1]:5060"}, {"P-CSCF", "10.0.0.9:5060"}};
+    l.rows = {{0ms, 0, 1, "INVITE", ""}, {1234567ms, 1, 0, "100 Trying", ""}};
+    std::istringstream in(render_text(l, 20));
+    std::string header, addresses, r1, r2;
+    std::getline(in, header);
+    std::getline(in, addresses);
+    std::getline(in, r1);
+    std::getline(in, r2);
+    SCOPED_TRACE(name);
+    ASSERT_EQ(header.rfind("    time ms ", 0), 0u) << header;
+    const std::size_t at = header.find(name, 12);
+    ASSERT_NE(at, std::string::npos) << header;
+    EXPECT_EQ(header.find("time ms"), 4u);
+    // The bar of the first column lies under the name and after the time.
+    const std::size_t bar = r1.find('|');
+    EXPECT_GE(bar, at);
+    EXPECT_LT(bar, at + name.size());
+    EXPECT_GT(bar, r2.find("1234567.000") + 11);
+    EXPECT_NE(addresses.find("[2001:db8::1]:5060"), std::string::npos);
+    EXPECT_NE(header.find("P-CSCF"), std::string::npos);
+  }
+}
+
 TEST(Ladder, LabelsNameMethodStatusAndReliability) {
   EXPECT_EQ(message_label("INVITE sip:b@x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@x>;tag=1\r\n"
                           "To: <sip:b@x>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"),

@@ -103,6 +103,30 @@ TEST(Codec, AmrParameters) {
   EXPECT_FALSE(parse_amr_fmtp("interleaving=0").valid);
 }
 
+// UEs in the field quote AMR values (a=fmtp:100 mode-set="0,1,2"); the
+// numbers inside count, the quotes do not.
+TEST(Codec, AmrParametersQuoted) {
+  AmrParameters p = parse_amr_fmtp("mode-set=\"0,2,4,7\"; octet-align=\"1\"");
+  EXPECT_TRUE(p.valid);
+  EXPECT_TRUE(p.octet_align);
+  EXPECT_EQ(p.mode_set, (1 << 0) | (1 << 2) | (1 << 4) | (1 << 7));
+  EXPECT_EQ(parse_amr_fmtp("mode-set=\" 8 \"").mode_set, 1 << 8);
+  EXPECT_FALSE(parse_amr_fmtp("mode-set=\"\"").valid);
+  EXPECT_FALSE(parse_amr_fmtp("mode-set=\"0,9\"").valid);
+  // An unbalanced quote is a malformed value, not a quoted one.
+  EXPECT_FALSE(parse_amr_fmtp("mode-set=\"0,1").valid);
+  // A ';' inside quotes stays in its item.
+  EXPECT_FALSE(parse_amr_fmtp("mode-set=\"0;1\";octet-align=1").valid);
+  EXPECT_TRUE(parse_amr_fmtp("mode-set=\"0;1\";octet-align=1").octet_align);
+
+  // Quoted and unquoted spellings of one format agree, and the answer keeps
+  // to the common modes.
+  const RtpMap wb{116, "AMR-WB", 16000, 1};
+  EXPECT_TRUE(compatible(wb, "mode-set=\"0,1,2\"", Codec::amr_wb(116, "mode-set=2")));
+  EXPECT_FALSE(compatible(wb, "mode-set=\"0,1\"", Codec::amr_wb(116, "mode-set=2")));
+  EXPECT_EQ(answer_fmtp("mode-set=\"0,1,2\";max-red=0", Codec::amr_wb(116, "mode-set=1,2,8")), "mode-set=1,2;max-red=0");
+}
+
 TEST(Codec, AmrOctetAlignMustMatch) {
   const RtpMap wb{116, "AMR-WB", 16000, 1};
   EXPECT_TRUE(compatible(wb, "mode-change-capability=2;max-red=0", Codec::amr_wb()));
