@@ -38,7 +38,7 @@ run_imsflow() {
 import json, sys
 tmp, rate, secs = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
 j = json.load(open(f"{tmp}/load.json"))
-cpu = sum(float(x) for f in ("load.time", "ue.time") for x in open(f"{tmp}/{f}").read().split()[:2])
+cpu = sum(float(x) for f in ("load.time", "ue.time") for x in open(f"{tmp}/{f}").read().split("\n")[-2].split()[:2])
 calls = j["calls"]
 setup = j["latency_ms"]["setup_ms"]
 n = max(calls["attempted"], 1)
@@ -67,7 +67,7 @@ out = open(f"{tmp}/uac.out").read()
 def stat(row):
     m = re.findall(row + r"\s*\|\s*\d+\s*\|\s*(\d+)", out)
     return int(m[-1]) if m else -1
-cpu = sum(float(x) for f in ("uac.time", "uas.time") for x in open(f"{tmp}/{f}").read().split()[:2])
+cpu = sum(float(x) for f in ("uac.time", "uas.time") for x in open(f"{tmp}/{f}").read().split("\n")[-2].split()[:2])
 ok, failed = stat("Successful call"), stat("Failed call")
 n = max(ok + max(failed, 0), 1)
 print(f"sipp rate {rate:.0f}/s: asked {rate*secs:.0f}, established {ok}, failed {failed}, "

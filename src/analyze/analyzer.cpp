@@ -16,6 +16,8 @@ constexpr std::int64_t kSweepEveryNs = 1'000'000'000;
 /// Calls with more sightings than this index them by message key; smaller
 /// ones find the previous sighting of a message by a scan.
 constexpr std::size_t kScanSightings = 48;
+/// Sightings kept of a Call-ID that has no INVITE (yet).
+constexpr std::size_t kNonInviteKept = 16;
 
 // The identity of a message is hashed, not stored: each part is hashed on
 // its own (strings with their length, so ("ab","c") and ("a","bc") differ)
@@ -441,6 +443,16 @@ void Analyzer::add(const trace::SipPacket& p) {
   const std::uint64_t call_id_hash = internal::hash_text(m.call_id());
   const std::uint32_t slot = slot_for(m.call_id(), call_id_hash, icid.value_or(std::string_view()));
   internal::OpenCall& c = *slots_[slot];
+
+  // A Call-ID without an INVITE is only counted (by its first method), so
+  // past its first few messages nothing more is kept of it: OPTIONS
+  // keep-alives that reuse one Call-ID through a whole capture stay small.
+  const sip::Method method = m.is_request() ? m.method() : m.cseq() ? m.cseq()->method : sip::Method::Unknown;
+  if (!c.has_invite && method != sip::Method::Invite && c.sightings.size() >= kNonInviteKept) {
+    c.last_ns = std::max(c.last_ns, p.timestamp_ns);
+    if (!m.is_request() && m.status_code() >= 200) c.ended = true;
+    return;
+  }
 
   internal::Sighting s;
   fill_sighting(c, s, p, m, call_id_hash);

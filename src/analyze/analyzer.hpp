@@ -12,6 +12,11 @@
 // closer than kDuplicateWindow are one frame captured twice (two capture
 // points, a GTP-U hop seen before and after the tunnel end), not a SIP
 // retransmission: RFC 3261 never retransmits sooner than T1/2.
+// Nodes are address:port pairs, except that a request on a stream (TCP,
+// SCTP, WebSocket) from an ephemeral port, whose top Via names the same
+// address with another port, puts that connection's port under the Via's
+// (where the sender listens, RFC 3261 §18.1.1): a UE or proxy is one node
+// whether it sends over UDP or opens a connection.
 //
 // Streaming: a call is finalized (analyzed, handed to the sink, then freed)
 // when it has ended (the INVITE failed, or its BYE was answered) and no
@@ -56,8 +61,10 @@ struct AnalyzerOptions {
   /// A call with no message for this long is finalized as it stands
   /// (longer than Timer C's 3 minutes).
   std::int64_t quiet_timeout_ns = 300'000'000'000;
-  /// Copy each message's captured copies into CallAnalysis::messages (the
-  /// ladder needs them; a summary-only run may turn it off to save memory).
+  /// Build each call's detail: CallAnalysis::messages (every captured
+  /// copy), nodes and roles, phases, transactions, dialogs and hops. The
+  /// ladder, JSON, CSV and HTML need it; a summary-only run turns it off and
+  /// gets the outcome, KPIs, checks, diagnoses and counts only.
   bool keep_messages = true;
 };
 

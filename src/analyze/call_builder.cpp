@@ -3,7 +3,7 @@
 // transactions, dialogs per To-tag, the deciding INVITE, outcome, KPIs and
 // the seed's four phases. Checks and diagnoses are procedure.cpp's.
 #include <algorithm>
-#include <cstdio>
+#include <charconv>
 
 #include "analyze/invite_facts.hpp"
 #include "analyze/open_call.hpp"
@@ -222,9 +222,11 @@ std::string node_text(const NodeKey& k) {
 }
 
 std::string at(const InviteFacts& f, std::int64_t t_ns) {
+  // to_chars rounds as printf("%.3f") does, without parsing a format per call.
   char buf[48];
-  std::snprintf(buf, sizeof buf, "%.3f s", static_cast<double>(t_ns - f.t0) / 1e9);
-  return buf;
+  char* end = std::to_chars(buf, buf + sizeof buf - 2, static_cast<double>(t_ns - f.t0) / 1e9,
+                            std::chars_format::fixed, 3).ptr;
+  return std::string(buf, end) + " s";
 }
 
 std::string short_name(const OpenCall& c, const Sighting& s) {
@@ -235,27 +237,14 @@ std::string short_name(const OpenCall& c, const Sighting& s) {
   return n;
 }
 
-CallAnalysis build_call(OpenCall& call, std::int64_t capture_end_ns, bool keep_messages) {
-  CallAnalysis out;
-  InviteFacts f;
-  f.call = &call;
-  f.capture_end_ns = capture_end_ns;
-  find_invite(f);
-  find_responses(f);
-  decide_outcome(f);
-  const std::vector<Sighting>& v = call.sightings;
+namespace {
 
-  // Legs: the caller's first, the others in their order.
-  std::vector<std::uint32_t> leg_order;
-  leg_order.push_back(f.leg);
-  for (std::uint32_t i = 0; i < call.call_ids.size(); ++i)
-    if (i != f.leg) leg_order.push_back(i);
-  std::vector<std::uint32_t> leg_index(call.call_ids.size());
-  for (std::uint32_t i = 0; i < leg_order.size(); ++i) {
-    leg_index[leg_order[i]] = i;
-    out.call_ids.push_back(call.call_ids[leg_order[i]]);
-  }
-  out.icid = call.icid;
+// Nodes and their roles, phases, transactions, dialogs per To-tag, hops and
+// every captured message: what the ladder, JSON, CSV and HTML show. A run
+// that prints only the summary goes without.
+void add_detail(const InviteFacts& f, const std::vector<std::uint32_t>& leg_index, CallAnalysis& out) {
+  const OpenCall& call = *f.call;
+  const std::vector<Sighting>& v = call.sightings;
   for (const NodeKey& n : call.nodes) out.nodes.push_back(node_text(n));
   {
     std::vector<bool> sent(call.nodes.size()), received(call.nodes.size());
@@ -276,21 +265,6 @@ CallAnalysis build_call(OpenCall& call, std::int64_t capture_end_ns, bool keep_m
       out.node_roles.emplace_back(role);
     }
   }
-  out.start_ns = call.first_ns;
-  out.end_ns = call.last_ns;
-  if (f.invite) {
-    out.from = call.str(call.from_uri);
-    out.to = call.str(call.to_uri);
-    out.request_uri = call.str(call.request_uri);
-  }
-  out.outcome = f.outcome;
-  out.final_status = f.final_status;
-  if (f.final_response) out.final_reason = call.str(v[*f.final_response].reason_phrase);
-  if (f.invite) {
-    if (f.first_2xx) out.setup_ms = ms(v[*f.first_2xx].time_ns - f.t0);
-    if (f.first_18x) out.pdd_ms = ms(v[*f.first_18x].time_ns - f.t0);
-  }
-  if (f.first_2xx && f.ack) out.ack_delay_ms = ms(v[*f.ack].time_ns - v[*f.first_2xx].time_ns);
   out.phases = phases(f);
 
   // Transactions: (leg, originating branch, CSeq, method), each named by
@@ -382,7 +356,7 @@ CallAnalysis build_call(OpenCall& call, std::int64_t capture_end_ns, bool keep_m
       ++out.copies;
       delay_sum[last_hop] += ms(call.hop_delay_ns(s));
     }
-    if (keep_messages) {
+    {
       CapturedMessage m;
       m.time_ns = s.time_ns;
       m.frame = s.frame;
@@ -405,7 +379,55 @@ CallAnalysis build_call(OpenCall& call, std::int64_t capture_end_ns, bool keep_m
   }
   for (std::size_t i = 0; i < out.hops.size(); ++i)
     if (out.hops[i].copies > 0) out.hops[i].mean_copy_delay_ms = delay_sum[i] / out.hops[i].copies;
+}
 
+}  // namespace
+
+CallAnalysis build_call(OpenCall& call, std::int64_t capture_end_ns, bool keep_messages) {
+  CallAnalysis out;
+  InviteFacts f;
+  f.call = &call;
+  f.capture_end_ns = capture_end_ns;
+  find_invite(f);
+  find_responses(f);
+  decide_outcome(f);
+  const std::vector<Sighting>& v = call.sightings;
+
+  // Legs: the caller's first, the others in their order.
+  std::vector<std::uint32_t> leg_order;
+  leg_order.push_back(f.leg);
+  for (std::uint32_t i = 0; i < call.call_ids.size(); ++i)
+    if (i != f.leg) leg_order.push_back(i);
+  std::vector<std::uint32_t> leg_index(call.call_ids.size());
+  for (std::uint32_t i = 0; i < leg_order.size(); ++i) {
+    leg_index[leg_order[i]] = i;
+    out.call_ids.push_back(call.call_ids[leg_order[i]]);
+  }
+  out.icid = call.icid;
+  out.start_ns = call.first_ns;
+  out.end_ns = call.last_ns;
+  if (f.invite) {
+    out.from = call.str(call.from_uri);
+    out.to = call.str(call.to_uri);
+    out.request_uri = call.str(call.request_uri);
+  }
+  out.outcome = f.outcome;
+  out.final_status = f.final_status;
+  if (f.final_response) out.final_reason = call.str(v[*f.final_response].reason_phrase);
+  if (f.invite) {
+    if (f.first_2xx) out.setup_ms = ms(v[*f.first_2xx].time_ns - f.t0);
+    if (f.first_18x) out.pdd_ms = ms(v[*f.first_18x].time_ns - f.t0);
+  }
+  if (f.first_2xx && f.ack) out.ack_delay_ms = ms(v[*f.ack].time_ns - v[*f.first_2xx].time_ns);
+
+  if (keep_messages) {
+    add_detail(f, leg_index, out);
+  } else {
+    for (const Sighting& s : v) {
+      out.retransmissions += s.kind == CopyKind::Retransmission ? 1 : 0;
+      out.copies += s.kind == CopyKind::Copy ? 1 : 0;
+    }
+  }
   run_checks(f, out);
   return out;
 }

@@ -4,7 +4,8 @@
 // is expected and whether it completes"). Each diagnosis names the messages
 // and times it rests on and carries the seed's where-to-inspect and next step.
 #include <algorithm>
-#include <cstdio>
+#include <charconv>
+#include <cstdlib>
 #include <memory>
 
 #include "analyze/invite_facts.hpp"
@@ -480,9 +481,9 @@ class Checker {
     return best.value_or(fallback);
   }
   static std::string fmt_ms(std::int64_t ns) {
-    char b[32];
-    std::snprintf(b, sizeof b, "%.1f ms", static_cast<double>(ns) / 1e6);
-    return b;
+    char b[40];
+    char* end = std::to_chars(b, b + sizeof b, static_cast<double>(ns) / 1e6, std::chars_format::fixed, 1).ptr;
+    return std::string(b, end) + " ms";
   }
 
   // --- ACK after 2xx ---------------------------------------------------

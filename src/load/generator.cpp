@@ -145,6 +145,12 @@ void CallGenerator::start_due_calls(TimePoint now) {
   }
 }
 
+TimePoint CallGenerator::on_tick(TimePoint t) const {
+  if (config_.tick <= Duration::zero() || t <= start_) return t;
+  const auto ticks = (t - start_ + config_.tick - Duration(1)) / config_.tick;
+  return start_ + ticks * config_.tick;
+}
+
 void CallGenerator::advance(TimePoint now) {
   start_due_calls(now);
   while (auto e = timers_.pop_due(now)) {
@@ -171,7 +177,7 @@ std::optional<TimePoint> CallGenerator::next_deadline() const {
     } else if (tokens_ >= 1) {
       earliest(from);
     } else {
-      earliest(from + std::chrono::duration_cast<Duration>(std::chrono::duration<double>((1 - tokens_) / rate)));
+      earliest(on_tick(from + std::chrono::duration_cast<Duration>(std::chrono::duration<double>((1 - tokens_) / rate))));
     }
   }
   return d;
@@ -216,8 +222,8 @@ void CallGenerator::on_session_event(const dialog::SessionEvent& e) {
         add(Kpi::AckDelay, t->final_response, t->ack);
         if (t->final_response) live_.setup.add(*t->final_response - *t->invite);
       }
-      timers_.push(inject == Injection::ByeEarly ? e.at : e.at + config_.hold, e.session.index, e.session.generation,
-                   kHangUp);
+      timers_.push(inject == Injection::ByeEarly ? e.at : on_tick(e.at + config_.hold), e.session.index,
+                   e.session.generation, kHangUp);
       return;
     }
     case K::Failed: {

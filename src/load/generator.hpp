@@ -77,6 +77,11 @@ struct GeneratorConfig {
   std::uint32_t max_concurrent = 0; // 0: no limit
   Duration hold = 1s;
   InjectSpec inject;
+  /// Calls start, and hang-ups happen, on this grid (0: exactly when due).
+  /// Starting the calls of a millisecond together lets both ends handle
+  /// them in one wake-up and one recvmmsg/sendmmsg batch: at thousands of
+  /// calls per second the cost per call is the wake-ups, not the SIP work.
+  Duration tick = 1ms;
 };
 
 /// What the generator counted. Sums over generators with merge().
@@ -146,6 +151,7 @@ class CallGenerator final : public txn::Node, private dialog::SessionObserver {
   double rate_at(TimePoint now) const;
   void start_due_calls(TimePoint now);
   void finish(std::uint32_t index, bool ok_by_injection);
+  TimePoint on_tick(TimePoint t) const;
 
   GeneratorConfig config_;
   dialog::UserAgent ua_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <ostream>
 
 namespace imsflow::report {
@@ -80,14 +81,28 @@ document.body.setAttribute('data-ready','1');});)";
 }  // namespace
 
 std::string call_svg(const analyze::CallAnalysis& c) {
-  const int col = 190, left = 90, top = 40, row = 22;
-  const int width = left + static_cast<int>(std::max<std::size_t>(c.nodes.size(), 1)) * col;
+  // Columns wide enough that every label (with its diagnosis mark) fits over
+  // its arrow: 11px monospace is about 7 px a character.
+  constexpr int kCharPx = 7;
+  int col = 190;
+  for (const analyze::CapturedMessage& m : c.messages) {
+    const int span = std::abs(static_cast<int>(m.dst) - static_cast<int>(m.src));
+    if (span == 0) continue;
+    const std::string mark = mark_for(c, m);
+    const int chars = static_cast<int>(m.label.size() + (mark.empty() ? 0 : mark.size() + 3));
+    col = std::max(col, (chars * kCharPx + 24 + span - 1) / span);
+  }
+  // The outer columns need only room for their address text.
+  int edge = 60;
+  for (const std::string& n : c.nodes) edge = std::max(edge, static_cast<int>(n.size()) * kCharPx / 2 + 8);
+  const int left = 90, top = 40, row = 22;
+  const int width = left + 2 * edge + static_cast<int>(std::max<std::size_t>(c.nodes.size(), 1) - 1) * col;
   const int height = top + static_cast<int>(c.messages.size()) * row + 20;
   std::string s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(width) + "\" height=\"" +
                   std::to_string(height) + "\">";
   s += "<defs><marker id=\"a\" markerWidth=\"8\" markerHeight=\"8\" refX=\"7\" refY=\"4\" orient=\"auto\">"
        "<path d=\"M0,0 L8,4 L0,8 z\"/></marker></defs>";
-  auto x_of = [&](std::size_t i) { return left + static_cast<int>(i) * col + col / 2; };
+  auto x_of = [&](std::size_t i) { return left + edge + static_cast<int>(i) * col; };
   for (std::size_t i = 0; i < c.nodes.size(); ++i) {
     const std::string role = i < c.node_roles.size() ? c.node_roles[i] : "node";
     s += "<text x=\"" + std::to_string(x_of(i)) + "\" y=\"14\" text-anchor=\"middle\">" + escape(role) + "</text>";
@@ -100,7 +115,7 @@ std::string call_svg(const analyze::CallAnalysis& c) {
     const int y = top + static_cast<int>(k) * row + 14;
     const std::string mark = mark_for(c, m);
     const char* color = !mark.empty() ? "#c00" : m.kind == analyze::CopyKind::Retransmission ? "#d80" : "#235";
-    s += "<text x=\"2\" y=\"" + std::to_string(y) + "\">" + num(static_cast<double>(m.time_ns - c.start_ns) / 1e6, 1) +
+    s += "<text x=\"2\" y=\"" + std::to_string(y) + "\">" + num(static_cast<double>(m.time_ns - c.start_ns) / 1e6, 3) +
          "</text>";
     const int x1 = x_of(m.src), x2 = x_of(m.dst);
     s += "<g><title>" + escape(m.label) + (mark.empty() ? "" : " - " + mark) + "</title>";

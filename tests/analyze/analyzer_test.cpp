@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -447,6 +449,47 @@ TEST(Streaming, EndedCallsLeaveBeforeTheCaptureEnds) {
 }
 
 // --- bad input -------------------------------------------------------------
+
+// OPTIONS keep-alives on one Call-ID every 10 s never leave the analyzer
+// (the Call-ID is never quiet for long): it is counted once, and keeps only
+// its first messages, so the capture's length does not grow it. An INVITE
+// that comes later on that Call-ID is still a call.
+TEST(Streaming, KeepAlivesOnOneCallIdAreCountedOnce) {
+  const auto A = ep("10.0.0.1:5060"), B = ep("10.0.0.2:5060");
+  const auto options = [&](int i, const std::string& cid) {
+    const std::string common = "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKo" + std::to_string(i) +
+                               "\nFrom: <sip:a@ims.test>;tag=fo\nCall-ID: " + cid + "\nCSeq: " +
+                               std::to_string(i + 1) + " OPTIONS\n";
+    return std::vector<Packet>{
+        {i * 10'000.0, A, B, sip_message("OPTIONS sip:b@ims.test SIP/2.0\n" + common + "To: <sip:b@ims.test>\n"
+                                         "Max-Forwards: 70\n")},
+        {i * 10'000.0 + 5, B, A, sip_message("SIP/2.0 200 OK\n" + common + "To: <sip:b@ims.test>;tag=tb\n")}};
+  };
+  std::vector<Packet> v;
+  for (int i = 0; i < 400; ++i)
+    for (Packet& p : options(i, "keepalive@10.0.0.1")) v.push_back(std::move(p));
+  for (int i = 0; i < 40; ++i)
+    for (Packet& p : options(i, "probe-then-call@10.0.0.1")) {
+      p.t_ms += 0.5;
+      v.push_back(std::move(p));
+    }
+  // The second Call-ID carries an INVITE after 40 OPTIONS exchanges.
+  for (Packet& p : rejected(486, "Busy Here", "")) {
+    p.text.replace(p.text.find("Call-ID: rej-486@10.0.0.1"), 25, "Call-ID: probe-then-call@10.0.0.1");
+    p.t_ms += 400'000;
+    v.push_back(std::move(p));
+  }
+  std::sort(v.begin(), v.end(), [](const Packet& a, const Packet& b) { return a.t_ms < b.t_ms; });
+  const CaptureAnalysis a = analyze_file(test::write_pcap("keepalive.pcap", v));
+  EXPECT_EQ(a.totals.messages, v.size());
+  EXPECT_EQ(a.totals.non_invite.at("OPTIONS"), 1u);
+  ASSERT_EQ(a.calls.size(), 1u);
+  EXPECT_EQ(a.calls[0].outcome, Outcome::Failed);
+  EXPECT_EQ(a.calls[0].final_status, 486);
+  // The call holds the first OPTIONS exchanges kept and the INVITE's three messages.
+  EXPECT_EQ(a.calls[0].messages.size(), 16u + 3u);
+  EXPECT_EQ(codes(a.calls[0]), (std::set<std::string>{"rejected"}));
+}
 
 TEST(BadInput, TruncatedFileKeepsTheCallsBeforeTheCut) {
   const std::string whole = imsflow::test::read_file(sim_pcap("busy"));

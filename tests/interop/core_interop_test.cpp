@@ -590,18 +590,16 @@ TEST_F(DemoPcapWithTshark, EveryScenarioDecodesAsSipWithNoMalformedPacket) {
   std::vector<Run> runs = {{"default-udp", {}}, {"default-tcp", {"--transport", "tcp"}}};
   for (const std::string& s : scenarios) runs.push_back({s, {"--scenario", s}});
 
-  // The demos run side by side (each binds its own ephemeral ports; the
-  // failure scenarios spend seconds waiting on their timers), then tshark
-  // reads each capture.
-  std::vector<std::unique_ptr<Child>> demos;
-  for (const Run& r : runs) {
+  // One demo at a time: ten side by side starved each other of CPU on a
+  // 2-core machine already running other tests, and the failure scenarios
+  // run with T1 = 50 ms. Then tshark reads each capture.
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const Run& r = runs[i];
     std::vector<std::string> argv = {IMSFLOW_BINARY, "demo", "--pcap", (scratch.dir() / (r.label + ".pcap")).string()};
     argv.insert(argv.end(), r.args.begin(), r.args.end());
-    demos.push_back(std::make_unique<Child>("demo-" + r.label, argv, scratch.dir()));
-  }
-  for (std::size_t i = 0; i < runs.size(); ++i) {
+    auto child = std::make_unique<Child>("demo-" + r.label, argv, scratch.dir());
     SCOPED_TRACE("imsflow demo " + runs[i].label);
-    Child& demo = *demos[i];
+    Child& demo = *child;
     ASSERT_TRUE(demo.wait(60s)) << "imsflow demo did not finish";
     EXPECT_EQ(demo.code(), 0) << demo.output();
     const fs::path pcap = scratch.dir() / (runs[i].label + ".pcap");

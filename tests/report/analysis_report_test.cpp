@@ -199,6 +199,51 @@ TEST(AnalysisHtml, SelfContainedPageWithAnSvgPerCall) {
   EXPECT_EQ(page.find("https://"), std::string::npos);
 }
 
+// A call is written as JSON text directly (not through nlohmann trees):
+// escapes, bytes that are not UTF-8, and numbers must still read back.
+TEST(AnalysisJson, CallTextEscapesAndReadsBack) {
+  analyze::CallAnalysis c;
+  c.call_ids = {"esc@x"};
+  c.nodes = {"10.0.0.1:5060", "[2001:db8::2]:5060"};
+  c.node_roles = {"caller", "callee"};
+  c.final_status = 486;
+  c.final_reason = std::string("Busy \"Here\" \\ \x01\t\xC3\xA9 \xFF\xE2\x82", 22);
+  c.setup_ms = 80.0;
+  c.pdd_ms = 0.00001;
+  c.start_ns = 1'704'067'200'123'456'789;
+  c.end_ns = c.start_ns + 1'500'000;
+  analyze::CapturedMessage m;
+  m.time_ns = c.start_ns + 20'000'000;
+  m.src = 1;
+  m.dst = 0;
+  m.label = "486 Busy Here (INVITE)";
+  m.kind = analyze::CopyKind::Copy;
+  m.hop_delay_ns = 2'500'000;
+  c.messages.push_back(m);
+  const std::string text = call_json(c);
+  // Compact, as json::dump(-1) writes: no space after ':' or ','.
+  EXPECT_EQ(text.find("\": "), std::string::npos) << text;
+  EXPECT_EQ(text.find(", \""), std::string::npos) << text;
+  EXPECT_NE(text.find("\"setup_ms\":80.0"), std::string::npos) << text;
+  EXPECT_NE(text.find("\\u0001"), std::string::npos) << text;
+  const auto j = nlohmann::json::parse(text);
+  // The invalid bytes (a lone 0xFF, a cut 3-byte sequence) are U+FFFD each; é stays.
+  EXPECT_EQ(j["final_reason"].get<std::string>(), "Busy \"Here\" \\ \x01\t\xC3\xA9 \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(j["final_status"], 486);
+  EXPECT_EQ(j["icid"], nullptr);
+  EXPECT_DOUBLE_EQ(j["pdd_ms"].get<double>(), 0.00001);
+  EXPECT_DOUBLE_EQ(j["start"].get<double>(), 1'704'067'200.123456789);
+  EXPECT_DOUBLE_EQ(j["duration_ms"].get<double>(), 1.5);
+  ASSERT_EQ(j["messages"].size(), 1u);
+  EXPECT_EQ(j["messages"][0]["src"], "[2001:db8::2]:5060");
+  EXPECT_EQ(j["messages"][0]["kind"], "copy");
+  EXPECT_DOUBLE_EQ(j["messages"][0]["hop_delay_ms"].get<double>(), 2.5);
+  EXPECT_DOUBLE_EQ(j["messages"][0]["t"].get<double>(), 20.0);
+  EXPECT_EQ(j["diagnoses"], nlohmann::json::array());
+  // Keys in sorted order, as nlohmann wrote them before.
+  EXPECT_EQ(text.rfind("{\"ack_delay_ms\":null,\"call_id\":\"esc@x\",", 0), 0u) << text;
+}
+
 // The chromium binary on PATH (Debian's package is `chromium`), or "".
 std::string find_chromium() {
   for (const char* name : {"chromium", "chromium-browser", "google-chrome"}) {
