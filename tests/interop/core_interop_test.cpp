@@ -354,7 +354,7 @@ TEST_P(CoreBetweenSipp, ThousandCallsOfThe100relLadderCrossTheCoreAsARecordRouti
   const bool tcp = t == Transport::Tcp;
   Scratch scratch;
   const std::uint16_t core_port = free_port(2), uas_port = free_port(), uac_port = free_port();
-  ASSERT_NE(core_port * uas_port * uac_port, 0);
+  ASSERT_TRUE(core_port != 0 && uas_port != 0 && uac_port != 0);
 
   Child uas("sipp-uas",
             {tools().sipp, "-sf", source_file("tests/interop/sipp/uas_100rel_routed.xml"), "-i", "127.0.0.1", "-p",
@@ -439,7 +439,7 @@ TEST_P(KamailioInterop, InDialogRequestsCrossBothProxiesOnTheRecordRouteSet) {
   Scratch scratch;
   const std::uint16_t core_port = free_port(2), kam_port = free_port(), ue_port = free_port(),
                       uac_port = free_port();
-  ASSERT_NE(core_port * kam_port * ue_port * uac_port, 0);
+  ASSERT_TRUE(core_port != 0 && kam_port != 0 && ue_port != 0 && uac_port != 0);
   const bool core_first = order == Order::CoreThenKamailio;
 
   Child ue("ue",
