@@ -73,8 +73,10 @@ RoutingDecision Pcscf::route_initial(const sip::Message& request, std::string_vi
   RoutingDecision d;
   const std::string here = proxy_ ? proxy_->config().local.address.to_string() : std::string();
   if (request.method() == sip::Method::Register) {
-    // TS 24.229 §5.2.2.1: Path with the P-CSCF's URI, then on to the registrar.
+    // TS 24.229 §5.2.2.1: Path with the P-CSCF's URI, then on to the
+    // registrar; its 200 tells who registered.
     d.record_route = false;
+    d.see_final_response = true;
     if (proxy_) d.add_headers.emplace_back("Path", "<" + proxy_->own_uri("term") + ">");
     if (!request.find(sip::HeaderId::PChargingVector))
       d.add_headers.emplace_back("P-Charging-Vector", "icid-value=" + new_icid() + ";icid-generated-at=" + here);

@@ -98,7 +98,7 @@ void StatefulProxy::on_request(txn::TransactionId server, const sip::Message& re
   c.local = local;
   c.request.assign(request.bytes());
   c.invite = request.method() == sip::Method::Invite;
-  c.initial = initial;
+  c.see_final_response = decision.see_final_response;
   for (const ProxyTarget& target : decision.targets) {
     std::string branch = layer_.new_branch();
     auto out = forwarded(request, remote, target, decision, branch, pop);
@@ -242,8 +242,8 @@ void StatefulProxy::on_response(txn::TransactionId client, const sip::Message& r
   b.remove(sip::HeaderId::Via);
   const auto vias = response.vias();
   for (std::size_t i = vias.size(); i-- > 1;) b.add_first(sip::HeaderId::Via, vias[i].raw);
-  if (status >= 200 && c.initial) {
-    sip::Message request;
+  if (status >= 200 && c.see_final_response) {
+    sip::Message request;  // parsed again only for the requests the policy asked about
     if (sip::parse(c.request, request, mode_for(c.upstream))) {
       std::vector<std::pair<std::string, std::string>> add;
       policy_.on_final_response(request, c.upstream, response, add, now);

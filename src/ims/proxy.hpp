@@ -58,6 +58,7 @@ struct RoutingDecision {
   std::vector<std::pair<std::string, std::string>> response_headers;
   std::vector<ProxyTarget> targets;  // status 0: forward to these (parallel)
   bool record_route = true;
+  bool see_final_response = false;  // call RoutingPolicy::on_final_response for this request
   std::vector<std::string> remove_headers;  // dropped from the forwarded request (by name)
   std::vector<std::pair<std::string, std::string>> add_headers;  // added to it
 
@@ -78,7 +79,8 @@ class RoutingPolicy {
   /// the request came from.
   virtual RoutingDecision route_initial(const sip::Message& request, std::string_view own_route,
                                         const sip::Endpoint& remote, TimePoint now) = 0;
-  /// A final response to an initial request that this proxy forwarded,
+  /// A final response to an initial request that this proxy forwarded, when
+  /// its RoutingDecision asked for it (see_final_response),
   /// before it goes back to `upstream`, where the request came from (the
   /// P-CSCF learns a registration from the 200 to REGISTER). Headers to add
   /// to the relayed response go in `add`.
@@ -155,7 +157,7 @@ class StatefulProxy final : public txn::Node, private txn::TransactionUser {
     std::string request;          // the request as received (for local answers and the policy)
     std::vector<Branch> branches;
     bool invite = false;
-    bool initial = false;
+    bool see_final_response = false;  // the policy wants the final response
     bool final_sent = false;
     bool cancelled = false;
     int best_status = 0;
