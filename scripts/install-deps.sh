@@ -8,6 +8,8 @@ packages=(
   cmake make g++ pkg-config
   # libraries the product links
   libcli11-dev libfmt-dev nlohmann-json3-dev libpcap-dev libssl-dev
+  # tcmalloc (libtcmalloc_minimal), the imsflow binary's allocator
+  libgoogle-perftools-dev
   # tests, benchmarks, fuzzing (clang-14 + libFuzzer runtime)
   libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev
   # peer parsers, linked by the benchmark only

@@ -167,8 +167,8 @@ struct UserAgent::Session {
   bool update_pending = false;    // our offer is out, unanswered
   std::string pending_answer;     // UAS: a 2xx held until the SDP-carrying 18x is PRACKed
   bool answer_held = false;
-  bool bye_wanted = false;        // UAS: hung up between the 2xx and its ACK
-  bool reinvite = false;          // UAS: the 2xx in flight answers a re-INVITE
+  bool bye_wanted = false;        // hung up between our 2xx (INVITE or re-INVITE) and its ACK
+  bool reinvite = false;          // the 2xx in flight answers a re-INVITE (either role)
   bool update_retry = false;      // our offer met glare and waits to go again
   std::string update_extra;       // headers of our UPDATE (a session refresh)
   // session timer (RFC 4028)

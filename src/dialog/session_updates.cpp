@@ -201,7 +201,10 @@ void UserAgent::on_reinvite(Session& s, Dialog& d, txn::TransactionId server, co
   // UPDATE (491 for ours, 500 for theirs); otherwise it is answered, and its
   // 2xx is retransmitted until the ACK like the first one.
   if (has_sdp(invite) && refuse_offer_while_open(s, d, server, invite, now)) return;
-  if (s.update_pending || s.state != SessionState::Confirmed || s.role != SessionRole::Uas ||
+  // The caller answers a re-INVITE (a refresh, hold, codec change) on the
+  // dialog it kept; a fork it released has no session to change.
+  const bool kept_dialog = s.role == SessionRole::Uas || (s.confirmed != SIZE_MAX && &d == &s.dialogs[s.confirmed]);
+  if (s.update_pending || s.state != SessionState::Confirmed || !kept_dialog ||
       d.oa.phase == OfferAnswerPhase::LocalOffer || d.oa.phase == OfferAnswerPhase::RemoteOffer) {
     respond_in_txn(server, invite, s.update_pending ? 491 : 500, now, {}, "Retry-After", "1");
     return;
@@ -242,13 +245,17 @@ void UserAgent::on_reinvite(Session& s, Dialog& d, txn::TransactionId server, co
     b.add(sip::HeaderId::ContentLength, "0");
   }
   ss.final_2xx = b.serialize();
-  ss.invite_txn = server;
+  // The 2xx is retransmitted by this core (RFC 3261 §13.3.1.4) to where the
+  // re-INVITE's responses go, from where it arrived.
+  ss.response_to = layer_.response_destination(server).value_or(current_remote_);
+  ss.local = layer_.local_endpoint(server).value_or(ss.local);
+  if (ss.role == SessionRole::Uas) ss.invite_txn = server;
   layer_.send_response(server, 200, ss.final_2xx, now);
   ss.state = SessionState::Answered;
   ss.reinvite = true;
   ss.interval_2xx = config_.timers.t1;
-  arm(ss, k2xxRetransmit, now + config_.timers.t1);
-  arm(ss, k2xxGiveUp, now + config_.timers.timeout_64t1());
+  arm(ss, k2xxRetransmit, now, config_.timers.t1);
+  arm(ss, k2xxGiveUp, now, config_.timers.timeout_64t1());
   disarm(ss, kSessionTimer);
 }
 
@@ -262,10 +269,10 @@ std::string UserAgent::session_expires_header(const Session& s) const {
 void UserAgent::start_session_timer(Session& s, TimePoint now) {
   const auto interval = std::chrono::seconds(s.session_interval);
   if (s.we_refresh) {
-    arm(s, kSessionTimer, now + interval / 2);
+    arm(s, kSessionTimer, now, interval / 2);
   } else {
     // RFC 4028 §10: BYE at the interval minus the lesser of 32 s and a third.
-    arm(s, kSessionTimer, now + interval - std::min<Duration>(std::chrono::seconds(32), interval / 3));
+    arm(s, kSessionTimer, now, interval - std::min<Duration>(std::chrono::seconds(32), interval / 3));
   }
 }
 

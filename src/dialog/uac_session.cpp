@@ -38,7 +38,7 @@ SessionId UserAgent::call(const CallRequest& request, TimePoint now) {
   s.invite_offer = !request.sdp_offer.empty();
   send_invite(s, now);
   s.preconditions = request.sdp_offer.find("a=des:") != std::string::npos;
-  if (s.preconditions && config_.local_qos_ready_after) arm(s, kQosReady, now + *config_.local_qos_ready_after);
+  if (s.preconditions && config_.local_qos_ready_after) arm(s, kQosReady, now, *config_.local_qos_ready_after);
   return id;
 }
 
@@ -123,7 +123,7 @@ void UserAgent::on_response(txn::TransactionId client, const sip::Message& r, Ti
         s->update_pending = false;
         s->update_retry = true;
         if (Dialog* d = dialog_for(*s, owner.remote_tag); d && !s->update_sdp.empty()) d->oa = d->oa_before_update;
-        arm(*s, kUpdateRetry, now + std::chrono::milliseconds(10 * units));
+        arm(*s, kUpdateRetry, now, std::chrono::milliseconds(10 * units));
         return;
       }
       s->update_pending = false;
@@ -424,7 +424,7 @@ void UserAgent::send_cancel(Session& s, TimePoint now) {
   owners_.set(t, TxnOwner{SessionId{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation},
                                     TxnPurpose::Cancel, {}});
   // §9.1: no final response 64·T1 after the CANCEL: the INVITE is given up.
-  arm(s, kCancelGiveUp, now + config_.timers.timeout_64t1());
+  arm(s, kCancelGiveUp, now, config_.timers.timeout_64t1());
 }
 
 void UserAgent::send_bye(Session& s, Dialog& d, TimePoint now, std::string_view reason_header) {
@@ -454,6 +454,8 @@ void UserAgent::hang_up(SessionId id, TimePoint now) {
       s->cancel_wanted = true;
       if (s->provisional_seen && !s->cancel_sent) send_cancel(*s, now);
     }
+    // Our 2xx to the peer's re-INVITE awaits its ACK: the BYE waits for it.
+    if (s->state == SessionState::Answered && s->reinvite) s->bye_wanted = true;
     return;
   }
   if (s->state == SessionState::Confirmed && !s->dialogs.empty()) {

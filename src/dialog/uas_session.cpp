@@ -16,7 +16,7 @@ void UserAgent::on_request(txn::TransactionId server, const sip::Message& reques
   if (request.method() == sip::Method::Ack) {
     if (!in_dialog) return;
     Session* s = find_by_dialog(request.call_id(), *to->tag());
-    if (!s || s->role != SessionRole::Uas) {
+    if (!s || (s->role != SessionRole::Uas && !s->reinvite)) {
       drop("ACK for an unknown dialog, discarded");
       return;
     }
@@ -24,8 +24,8 @@ void UserAgent::on_request(txn::TransactionId server, const sip::Message& reques
     disarm(*s, k2xxRetransmit);
     disarm(*s, k2xxGiveUp);
     s->state = SessionState::Confirmed;
-    if (!s->dialogs.empty()) {
-      Dialog& d = s->dialogs.front();
+    if (Dialog* kept = kept_dialog(*s)) {
+      Dialog& d = *kept;
       if (d.oa.phase == OfferAnswerPhase::LocalOffer && d.oa.offer_in == SdpCarrier::Final2xx) {
         // RFC 3261 §13.2.1: our 2xx made the offer; the ACK answers it.
         if (has_sdp(request)) {
@@ -39,6 +39,10 @@ void UserAgent::on_request(txn::TransactionId server, const sip::Message& reques
     if (s->session_interval != 0) start_session_timer(*s, now);
     if (s->reinvite) {
       s->reinvite = false;  // the ACK of a re-INVITE: the session was already up
+      if (s->bye_wanted) {
+        s->state = SessionState::Terminating;
+        if (Dialog* kept = kept_dialog(*s)) send_bye(*s, *kept, now);
+      }
       return;
     }
     s->times.ack = now;
@@ -162,7 +166,7 @@ void UserAgent::on_invite(txn::TransactionId server, const sip::Message& invite,
   owners_.set(server, TxnOwner{id, TxnPurpose::Invite, {}});
   layer_.set_local_tag(server, s.local_tag);  // the 200 to a CANCEL carries it too (RFC 3261 §9.2)
   read_peer_preconditions(s, invite.body());
-  if (s.preconditions && config_.local_qos_ready_after) arm(s, kQosReady, now + *config_.local_qos_ready_after);
+  if (s.preconditions && config_.local_qos_ready_after) arm(s, kQosReady, now, *config_.local_qos_ready_after);
   SessionEvent e = session_event(SessionEventKind::Incoming, id, now);
   e.body = invite.body();
   emit(std::move(e));
@@ -231,8 +235,8 @@ void UserAgent::send_reliable(Session& s, ReliableProvisional rp, TimePoint now)
   layer_.send_response(s.invite_txn, rp.status, rp.bytes, now);
   s.unacked = std::move(rp);
   s.rel_interval = config_.timers.t1;
-  arm(s, kRel1xxRetransmit, now + config_.timers.t1);
-  arm(s, kRel1xxGiveUp, now + config_.timers.timeout_64t1());
+  arm(s, kRel1xxRetransmit, now, config_.timers.t1);
+  arm(s, kRel1xxGiveUp, now, config_.timers.timeout_64t1());
 }
 
 bool UserAgent::answer(SessionId id, std::string_view sdp, TimePoint now) {
@@ -277,8 +281,8 @@ bool UserAgent::answer(SessionId id, std::string_view sdp, TimePoint now) {
   s->interval_2xx = config_.timers.t1;
   // 2xx retransmission is the UAS core's (RFC 6026), on any transport: a
   // later hop may be UDP (RFC 3261 §13.3.1.4).
-  arm(*s, k2xxRetransmit, now + config_.timers.t1);
-  arm(*s, k2xxGiveUp, now + config_.timers.timeout_64t1());
+  arm(*s, k2xxRetransmit, now, config_.timers.t1);
+  arm(*s, k2xxGiveUp, now, config_.timers.timeout_64t1());
   SessionEvent e = session_event(SessionEventKind::Answered, id, now);
   e.status = 200;
   e.remote_tag = s->dialogs.front().remote_tag;

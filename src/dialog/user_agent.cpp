@@ -212,6 +212,11 @@ void UserAgent::drop(std::string reason) {
   dropped_.push_back(std::move(reason));
 }
 
+UserAgent::Dialog* UserAgent::kept_dialog(Session& s) {
+  if (s.role == SessionRole::Uac) return s.confirmed == SIZE_MAX ? nullptr : &s.dialogs[s.confirmed];
+  return s.dialogs.empty() ? nullptr : &s.dialogs.front();
+}
+
 void UserAgent::release(Session& s) {
   const SessionId id{static_cast<std::uint32_t>(&s - sessions_.data()), s.generation};
   by_dialog_.erase(dialog_hash(s.call_id, s.local_tag), id.index);
@@ -260,9 +265,9 @@ void UserAgent::end(Session& s, std::string cause, TimePoint now) {
 
 // --- timers ------------------------------------------------------------------------
 
-void UserAgent::arm(Session& s, Slot slot, TimePoint when) {
-  s.deadline[slot] = when;
-  timers_.push(when, static_cast<std::uint32_t>(&s - sessions_.data()), s.generation, slot);
+void UserAgent::arm(Session& s, Slot slot, TimePoint now, Duration delay) {
+  s.deadline[slot] = now + delay;
+  timers_.push(now, delay, static_cast<std::uint32_t>(&s - sessions_.data()), s.generation, slot);
 }
 
 void UserAgent::disarm(Session& s, Slot slot) { s.deadline[slot] = TimePoint::max(); }
@@ -311,7 +316,7 @@ void UserAgent::fire(SessionId id, Slot slot, TimePoint now) {
       if (!s->unacked || s->final_sent) return;
       layer_.send_stateless({s->local, s->response_to, s->unacked->bytes});
       s->rel_interval *= 2;  // RFC 3262 §3: doubling, with no T2 cap (PRACK retransmits by itself)
-      arm(*s, kRel1xxRetransmit, now + s->rel_interval);
+      arm(*s, kRel1xxRetransmit, now, s->rel_interval);
       return;
     case kRel1xxGiveUp: {
       // RFC 3262 §3: unPRACKed for 64·T1, the INVITE is rejected with a 5xx.
@@ -328,13 +333,14 @@ void UserAgent::fire(SessionId id, Slot slot, TimePoint now) {
       if (s->state != SessionState::Answered) return;
       layer_.send_stateless({s->local, s->response_to, s->final_2xx});
       s->interval_2xx = std::min(s->interval_2xx * 2, timers.t2);
-      arm(*s, k2xxRetransmit, now + s->interval_2xx);
+      arm(*s, k2xxRetransmit, now, s->interval_2xx);
       return;
     case k2xxGiveUp: {
       // RFC 3261 §13.3.1.4: no ACK within 64·T1, the dialog is ended with BYE.
-      if (s->state != SessionState::Answered || s->dialogs.empty()) return;
+      Dialog* kept = kept_dialog(*s);
+      if (s->state != SessionState::Answered || !kept) return;
       disarm(*s, k2xxRetransmit);
-      send_bye(*s, s->dialogs.front(), now, "Reason: SIP;cause=408;text=\"no ACK for 2xx\"");
+      send_bye(*s, *kept, now, "Reason: SIP;cause=408;text=\"no ACK for 2xx\"");
       s->state = SessionState::Terminating;
       s->failure_reported = true;
       SessionEvent e = session_event(SessionEventKind::Failed, id, now);
@@ -356,7 +362,7 @@ void UserAgent::fire(SessionId id, Slot slot, TimePoint now) {
       if (s->we_refresh) {
         // RFC 4028 §7.4/§9: refresh at half the interval, with UPDATE (no offer).
         if (s->update_pending || s->update_retry) {
-          arm(*s, kSessionTimer, now + std::chrono::seconds(1));
+          arm(*s, kSessionTimer, now, std::chrono::seconds(1));
           return;
         }
         s->update_sdp.clear();

@@ -393,10 +393,13 @@ class UserAgent final : public txn::Node, private txn::TransactionUser {
   const Session* find(SessionId id) const;
   Session* find_by_dialog(std::string_view call_id, std::string_view local_tag);
   Dialog* dialog_for(Session& s, std::string_view remote_tag);
+  /// The dialog the session lives on: the caller's answered fork, the
+  /// callee's only dialog. Null before there is one.
+  static Dialog* kept_dialog(Session& s);
   std::string build_request(Session& s, Dialog& d, std::string_view method, std::uint32_t cseq,
                             const std::string& branch, std::string_view extra, std::string_view body) const;
   sip::Endpoint next_hop(const Session& s, const Dialog& d) const;
-  void arm(Session& s, Slot slot, TimePoint when);
+  void arm(Session& s, Slot slot, TimePoint now, Duration delay);
   void disarm(Session& s, Slot slot);
   void fire(SessionId id, Slot slot, TimePoint now);
   void emit(SessionEvent e);

@@ -141,7 +141,7 @@ void CallGenerator::start_due_calls(TimePoint now) {
     live_.attempted.fetch_add(1, std::memory_order_relaxed);
     live_.in_flight.fetch_add(1, std::memory_order_relaxed);
     if (config_.inject.kind == Injection::CancelAfter)
-      timers_.push(now + config_.inject.after, id.index, id.generation, kCancel);
+      timers_.push(now, config_.inject.after, id.index, id.generation, kCancel);
   }
 }
 
@@ -222,7 +222,7 @@ void CallGenerator::on_session_event(const dialog::SessionEvent& e) {
         add(Kpi::AckDelay, t->final_response, t->ack);
         if (t->final_response) live_.setup.add(*t->final_response - *t->invite);
       }
-      timers_.push(inject == Injection::ByeEarly ? e.at : on_tick(e.at + config_.hold), e.session.index,
+      timers_.push_at(inject == Injection::ByeEarly ? e.at : on_tick(e.at + config_.hold), e.session.index,
                    e.session.generation, kHangUp);
       return;
     }

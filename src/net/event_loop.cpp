@@ -1,5 +1,6 @@
 #include "net/event_loop.hpp"
 
+#include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -11,6 +12,7 @@
 #include <cstring>
 
 #include "net/event_loop_internal.hpp"
+#include "util/ascii.hpp"
 
 namespace imsflow::net {
 namespace {
@@ -52,6 +54,15 @@ int open_bound_socket(sip::Endpoint& at, int type, const LoopOptions& options, c
   if (at.address.v6) set_int_option(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1);
   if (type == SOCK_STREAM) set_int_option(fd, SOL_SOCKET, SO_REUSEADDR, 1);
   if (options.reuse_port) set_int_option(fd, SOL_SOCKET, SO_REUSEPORT, 1);
+  if (type == SOCK_DGRAM) {
+    // ICMP errors (port unreachable …) queued with the datagram they quote,
+    // so the transaction that sent it fails at once (RFC 3261 §18.4)
+    // instead of waiting 64·T1.
+    if (at.address.v6)
+      set_int_option(fd, IPPROTO_IPV6, IPV6_RECVERR, 1);
+    else
+      set_int_option(fd, IPPROTO_IP, IP_RECVERR, 1);
+  }
   if (type == SOCK_DGRAM && options.socket_buffer_bytes > 0) {
     set_int_option(fd, SOL_SOCKET, SO_RCVBUF, options.socket_buffer_bytes);
     set_int_option(fd, SOL_SOCKET, SO_SNDBUF, options.socket_buffer_bytes);
@@ -377,7 +388,9 @@ void EventLoop::dispatch(std::uint64_t tok, std::uint32_t events, TimePoint now)
       return;
     }
     case Kind::Udp:
-      if (index < bindings_.size() && !bindings_[index]->closed) read_udp(*bindings_[index]);
+      if (index >= bindings_.size() || bindings_[index]->closed) return;
+      if (events & EPOLLERR) read_udp_errors(*bindings_[index], now);
+      if (events & EPOLLIN) read_udp(*bindings_[index]);
       return;
     case Kind::Listener:
       if (index < bindings_.size() && !bindings_[index]->closed) accept_all(*bindings_[index], now);
@@ -455,6 +468,70 @@ void EventLoop::read_udp(Binding& b) {
       node->receive(bytes, *remote, b.udp_local, now);
     }
     if (static_cast<std::size_t>(n) < batch) return;
+  }
+}
+
+namespace {
+/// The SIP header section of a datagram quoted by an ICMP error, which keeps
+/// only its first few hundred bytes: the complete lines, without
+/// Content-Length, closed by an empty line, so the transaction layer can
+/// still parse its Via, CSeq and the rest of its identity.
+std::string quoted_message_head(std::string_view quoted) {
+  std::string_view head = quoted.substr(0, quoted.find("\r\n\r\n"));
+  if (head.size() == quoted.size()) head = head.substr(0, head.rfind("\r\n"));
+  std::string out;
+  out.reserve(head.size() + 4);
+  std::size_t pos = 0;
+  while (pos < head.size()) {
+    std::size_t end = head.find("\r\n", pos);
+    if (end == std::string_view::npos) end = head.size();
+    const std::string_view line = head.substr(pos, end - pos);
+    const bool content_length = ascii::iequals(line.substr(0, 15), "Content-Length:") ||
+                                (line.size() > 1 && (line[0] == 'l' || line[0] == 'L') && (line[1] == ':' || line[1] == ' '));
+    if (!content_length) out.append(line).append("\r\n");
+    pos = end + 2;
+  }
+  out.append("\r\n");
+  return out;
+}
+}  // namespace
+
+void EventLoop::read_udp_errors(Binding& b, TimePoint now) {
+  // Each entry of the error queue: the datagram that failed (its payload as
+  // the ICMP message quoted it), where it was going, and why.
+  char payload[2048];
+  char control[512];
+  for (int i = 0; i < 64; ++i) {
+    sockaddr_storage to{};
+    iovec iov{payload, sizeof payload};
+    msghdr msg{};
+    msg.msg_name = &to;
+    msg.msg_namelen = sizeof to;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    const ssize_t n = recvmsg(b.udp_fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT);
+    if (n < 0) return;  // EAGAIN: the queue is empty
+    int err = 0;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+      if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+          (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
+        sock_extended_err ee;
+        std::memcpy(&ee, CMSG_DATA(c), sizeof ee);
+        err = static_cast<int>(ee.ee_errno);
+      }
+    }
+    ++counters_.icmp_errors;
+    auto remote = from_socket_address(reinterpret_cast<const sockaddr*>(&to), msg.msg_namelen, sip::Transport::Udp);
+    txn::Node* node = b.node >= 0 ? nodes_[b.node] : nullptr;
+    if (!remote || !node || err == 0) continue;
+    const std::string_view quoted(payload, static_cast<std::size_t>(n));
+    // The quote is often cut (576 bytes of IPv4 ICMP); the head is enough.
+    txn::Transmit failed{b.udp_local, *remote, quoted_message_head(quoted)};
+    const std::string why = std::string("ICMP error from ") + describe_endpoint(*remote) + ": " + std::strerror(err);
+    if (worth_logging(counters_.icmp_errors)) log(why);
+    node->transport_failed(failed, why, now);
   }
 }
 

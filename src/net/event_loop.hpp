@@ -126,6 +126,7 @@ struct LoopCounters {
   std::uint64_t send_errors = 0;          // datagrams or queued stream bytes that could not be sent
   std::uint64_t send_eagain = 0;          // of which: the socket buffer was full (UDP datagram dropped)
   std::uint64_t receive_errors = 0;
+  std::uint64_t icmp_errors = 0;          // ICMP errors quoting a datagram we sent (reported to its Node)
   std::uint64_t timer_runs = 0;           // Node::advance() calls
   std::uint64_t iterations = 0;
 };
@@ -210,6 +211,7 @@ class EventLoop {
   void wait(TimePoint limit);
   void dispatch(std::uint64_t token, std::uint32_t events, TimePoint now);
   void read_udp(Binding& b);
+  void read_udp_errors(Binding& b, TimePoint now);
   void run_posted();
   void fire_timers(TimePoint now);
   void flush();

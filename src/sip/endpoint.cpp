@@ -57,9 +57,40 @@ std::optional<IpAddress> IpAddress::parse(std::string_view text) {
   return std::nullopt;
 }
 
+namespace {
+/// Dotted-quad text of an IPv4 address into `out` (at least 15 bytes);
+/// returns the length. Written by hand because inet_ntop goes through
+/// sprintf, and every Via, Contact and response destination needs this.
+std::size_t format_ipv4(const std::uint8_t* octets, char* out) {
+  char* p = out;
+  for (int i = 0; i < 4; ++i) {
+    if (i != 0) *p++ = '.';
+    const unsigned v = octets[i];
+    if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+    if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+    *p++ = static_cast<char>('0' + v % 10);
+  }
+  return static_cast<std::size_t>(p - out);
+}
+
+/// Decimal text of a port into `out` (at least 5 bytes); returns the length.
+std::size_t format_port(std::uint16_t port, char* out) {
+  char digits[5];
+  std::size_t n = 0;
+  unsigned v = port;
+  do {
+    digits[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  for (std::size_t i = 0; i < n; ++i) out[i] = digits[n - 1 - i];
+  return n;
+}
+}  // namespace
+
 std::string IpAddress::to_string() const {
   char buf[INET6_ADDRSTRLEN];
-  inet_ntop(v6 ? AF_INET6 : AF_INET, bytes.data(), buf, sizeof buf);
+  if (!v6) return std::string(buf, format_ipv4(bytes.data(), buf));
+  inet_ntop(AF_INET6, bytes.data(), buf, sizeof buf);
   return buf;
 }
 
@@ -85,7 +116,14 @@ std::optional<Endpoint> Endpoint::parse(std::string_view text, Transport transpo
 
 std::string Endpoint::host_text() const { return address.v6 ? "[" + address.to_string() + "]" : address.to_string(); }
 
-std::string Endpoint::to_string() const { return host_text() + ":" + std::to_string(port); }
+std::string Endpoint::to_string() const {
+  if (address.v6) return host_text() + ":" + std::to_string(port);
+  char buf[15 + 1 + 5];
+  std::size_t n = format_ipv4(address.bytes.data(), buf);
+  buf[n++] = ':';
+  n += format_port(port, buf + n);
+  return std::string(buf, n);
+}
 
 std::size_t EndpointHash::operator()(const Endpoint& e) const noexcept {
   // FNV-1a over the fields that make an endpoint.

@@ -185,7 +185,7 @@ std::string TransactionLayer::new_branch() {
   return branch;
 }
 
-TransactionId TransactionLayer::create(TransactionKind kind, sip::Method method, std::string key) {
+TransactionId TransactionLayer::create(TransactionKind kind, sip::Method method, std::string_view key) {
   std::uint32_t index;
   if (!free_.empty()) {
     index = free_.back();
@@ -196,13 +196,27 @@ TransactionId TransactionLayer::create(TransactionKind kind, sip::Method method,
   }
   Transaction& t = slots_[index];
   const std::uint32_t generation = t.generation + 1 == 0 ? 1 : t.generation + 1;
-  t = Transaction{};
+  // Field by field rather than `t = Transaction{}`: clear() keeps each
+  // string's buffer, so a reused slot allocates nothing for its messages.
   t.generation = generation;
   t.kind = kind;
+  t.state = TransactionState::Terminated;
   t.method = method;
+  t.reliable = false;
+  t.timer_c_fired = false;
+  t.last_status = 0;
+  t.request.clear();
+  t.last_response.clear();
+  t.ack.clear();
+  t.local_tag.clear();
+  t.cancel_key.clear();
+  t.cancellable = false;
+  t.local = {};
+  t.remote = {};
+  t.interval = {};
   std::fill(std::begin(t.deadline), std::end(t.deadline), TimePoint::max());
   index_.insert(hash_key(key), index);
-  t.key = std::move(key);
+  t.key.assign(key);
   ++live_;
   return TransactionId{index, generation};
 }
@@ -248,10 +262,10 @@ std::optional<sip::Endpoint> TransactionLayer::local_endpoint(TransactionId serv
   return std::nullopt;
 }
 
-void TransactionLayer::arm(TransactionId id, Slot slot, TimePoint when) {
+void TransactionLayer::arm(TransactionId id, Slot slot, TimePoint now, Duration delay) {
   Transaction& t = slots_[id.index];
-  t.deadline[slot] = when;
-  timers_.push(when, id.index, id.generation, slot);
+  t.deadline[slot] = now + delay;
+  timers_.push(now, delay, id.index, id.generation, slot);
 }
 
 void TransactionLayer::terminate(TransactionId id, TimePoint now) {
@@ -302,13 +316,16 @@ TransactionId TransactionLayer::send_request(OutgoingRequest request, TimePoint 
     request.source.transport = sip::Transport::Tcp;
     ++stats_.switched_to_tcp;
   }
-  std::string key = request.branch;
+  // Its own scratch: send_request runs inside user callbacks of receive(),
+  // which may still hold key_scratch_.
+  std::string& key = request_key_scratch_;
+  key.assign(request.branch);
   key.push_back('|');
   key.append(sip::method_name(request.method));
   if (lookup(key)) return {};  // the same branch twice is a user error
   const bool invite = request.method == sip::Method::Invite;
   const TransactionId id = create(invite ? TransactionKind::ClientInvite : TransactionKind::ClientNonInvite,
-                                  request.method, std::move(key));
+                                  request.method, key);
   Transaction& t = slots_[id.index];
   t.state = invite ? TransactionState::Calling : TransactionState::Trying;
   t.reliable = sip::is_reliable(request.destination.transport);
@@ -318,9 +335,9 @@ TransactionId TransactionLayer::send_request(OutgoingRequest request, TimePoint 
   emit(t, t.request);
   if (!t.reliable) {
     t.interval = config_.t1;
-    arm(id, kRetransmit, now + config_.t1);  // Timer A or E
+    arm(id, kRetransmit, now, config_.t1);  // Timer A or E
   }
-  arm(id, kTimeout, now + config_.timeout_64t1());  // Timer B or F
+  arm(id, kTimeout, now, config_.timeout_64t1());  // Timer B or F
   return id;
 }
 
@@ -367,24 +384,24 @@ void TransactionLayer::on_response(const sip::Message& msg, const sip::Endpoint&
           if (t->state == TransactionState::Calling) {
             t->state = TransactionState::Proceeding;
             disarm(*t, kTimeout);  // Timer B covers only Calling
-            if (config_.timer_c.count() > 0) arm(id, kTimeout, now + config_.timer_c);
+            if (config_.timer_c.count() > 0) arm(id, kTimeout, now, config_.timer_c);
           } else if (status > 100 && !t->timer_c_fired && config_.timer_c.count() > 0 &&
                      now + config_.timer_c >= t->deadline[kTimeout] + std::chrono::seconds(1)) {
             // RFC 3261 §16.7: reset by each 101-199. At most once a second, so a
             // flood of provisionals cannot grow the timer heap without bound.
-            arm(id, kTimeout, now + config_.timer_c);
+            arm(id, kTimeout, now, config_.timer_c);
           }
         } else if (status < 300) {
           // RFC 6026 §7.2: Accepted, so 2xx retransmissions and forks reach the user.
           t->state = TransactionState::Accepted;
           disarm(*t, kTimeout);
-          arm(id, kCleanup, now + config_.timeout_64t1());  // Timer M
+          arm(id, kCleanup, now, config_.timeout_64t1());  // Timer M
         } else {
           t->state = TransactionState::Completed;
           disarm(*t, kTimeout);
           t->ack = build_non_2xx_ack(*t, msg);
           if (!t->ack.empty()) emit(*t, t->ack);
-          arm(id, kCleanup, now + (t->reliable ? Duration::zero() : config_.timer_d));  // Timer D
+          arm(id, kCleanup, now, (t->reliable ? Duration::zero() : config_.timer_d));  // Timer D
         }
         user_.on_response(id, msg, now);
         return;
@@ -416,7 +433,7 @@ void TransactionLayer::on_response(const sip::Message& msg, const sip::Endpoint&
         t->state = TransactionState::Completed;
         disarm(*t, kRetransmit);
         disarm(*t, kTimeout);
-        arm(id, kCleanup, now + (t->reliable ? Duration::zero() : config_.t4));  // Timer K
+        arm(id, kCleanup, now, (t->reliable ? Duration::zero() : config_.t4));  // Timer K
       }
       user_.on_response(id, msg, now);
       return;
@@ -469,7 +486,7 @@ void TransactionLayer::on_request(const sip::Message& msg, const sip::Endpoint& 
         t->state = TransactionState::Confirmed;
         disarm(*t, kRetransmit);
         disarm(*t, kTimeout);
-        arm(id, kCleanup, now + (t->reliable ? Duration::zero() : config_.t4));
+        arm(id, kCleanup, now, (t->reliable ? Duration::zero() : config_.t4));
       } else if (t->state == TransactionState::Accepted) {
         user_.on_request({}, msg, remote, local, now);  // RFC 6026: the ACK for a 2xx is the user's
       }
@@ -621,19 +638,19 @@ bool TransactionLayer::send_response(TransactionId server, int status, std::stri
       // RFC 6026 §7.1: Accepted absorbs INVITE retransmissions for Timer L
       // while the user retransmits the 2xx.
       t->state = TransactionState::Accepted;
-      arm(server, kCleanup, now + config_.timeout_64t1());  // Timer L
+      arm(server, kCleanup, now, config_.timeout_64t1());  // Timer L
     } else {
       t->state = TransactionState::Completed;
       if (!t->reliable) {
         t->interval = config_.t1;
-        arm(server, kRetransmit, now + config_.t1);  // Timer G
+        arm(server, kRetransmit, now, config_.t1);  // Timer G
       }
-      arm(server, kTimeout, now + config_.timeout_64t1());  // Timer H
+      arm(server, kTimeout, now, config_.timeout_64t1());  // Timer H
     }
     return true;
   }
   t->state = TransactionState::Completed;
-  arm(server, kCleanup, now + (t->reliable ? Duration::zero() : config_.timeout_64t1()));  // Timer J
+  arm(server, kCleanup, now, (t->reliable ? Duration::zero() : config_.timeout_64t1()));  // Timer J
   return true;
 }
 
@@ -657,7 +674,7 @@ void TransactionLayer::fire(TransactionId id, Slot slot, TimePoint now) {
       } else {
         t->interval = std::min(t->interval * 2, config_.t2);
       }
-      arm(id, kRetransmit, now + t->interval);
+      arm(id, kRetransmit, now, t->interval);
       return;
     }
     case kTimeout: {
@@ -673,7 +690,7 @@ void TransactionLayer::fire(TransactionId id, Slot slot, TimePoint now) {
         // Timer C does not end the transaction at once: the user sends
         // CANCEL, and the 487 ends it. Without one in another 64·T1, it ends.
         t->timer_c_fired = true;
-        arm(id, kTimeout, now + config_.timeout_64t1());
+        arm(id, kTimeout, now, config_.timeout_64t1());
         user_.on_timeout(id, which, now);
         return;
       }

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -215,12 +216,12 @@ class TransactionLayer final : public Node {
     TimePoint deadline[kSlots];
   };
 
-  TransactionId create(TransactionKind kind, sip::Method method, std::string key);
+  TransactionId create(TransactionKind kind, sip::Method method, std::string_view key);
   Transaction* find(TransactionId id);
   const Transaction* find(TransactionId id) const;
   TransactionId lookup(std::string_view key) const;
   static std::uint64_t hash_key(std::string_view key) { return std::hash<std::string_view>{}(key); }
-  void arm(TransactionId id, Slot slot, TimePoint when);
+  void arm(TransactionId id, Slot slot, TimePoint now, Duration delay);
   void disarm(Transaction& t, Slot slot) { t.deadline[slot] = TimePoint::max(); }
   void terminate(TransactionId id, TimePoint now);
   void fire(TransactionId id, Slot slot, TimePoint now);
@@ -241,7 +242,9 @@ class TransactionLayer final : public Node {
 
   TransactionUser& user_;
   TimerConfig config_;
-  std::vector<Transaction> slots_;
+  // A deque, so that growing the table under load never moves the live
+  // transactions; freed slots keep their strings' buffers for the next one.
+  std::deque<Transaction> slots_;
   std::vector<std::uint32_t> free_;
   FlatIndex index_;  // hash of the transaction key → slot
   FlatIndex cancel_index_;  // server transactions but CANCEL: hash of cancel_match_key → slot
@@ -250,6 +253,7 @@ class TransactionLayer final : public Node {
   std::size_t live_ = 0;
   std::uint64_t branch_state_;
   std::string key_scratch_;
+  std::string request_key_scratch_;
   TransactionStats stats_;
   sip::Message inbound_;          // the message being received (receive() is not re-entered)
   sip::Message scratch_message_;  // for parsing stored requests (non-2xx ACK)

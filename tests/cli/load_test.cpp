@@ -4,6 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -65,6 +70,36 @@ TEST(LoadCommand, RejectedCallsAreCountedByCauseAndFailTheRun) {
   EXPECT_EQ(run_load(o, out, err), 1);
   EXPECT_NE(out.str().find("50 attempted"), std::string::npos) << out.str();
   EXPECT_NE(out.str().find("     50  486 rejected with 486 Busy Here: callee busy"), std::string::npos) << out.str();
+}
+
+// A UDP port nobody listens on: the ICMP port-unreachable quoting each
+// INVITE fails its call at once as a transport error (RFC 3261 §18.4, §8.1.3.1:
+// a 503), rather than after Timer B.
+TEST(LoadCommand, CallsToAClosedUdpPortFailOnTheIcmpError) {
+  std::string closed_port;
+  {
+    const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    closed_port = std::to_string(ntohs(a.sin_port));
+    ::close(fd);
+  }
+  LoadOptions o;
+  o.target = "127.0.0.1:" + closed_port;
+  o.rate = 50;
+  o.calls = 5;
+  o.progress = 0;
+  std::ostringstream out, err;
+  EXPECT_EQ(run_load(o, out, err), 1);
+  EXPECT_NE(out.str().find("0 established, 5 failed"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("5  503 transport error: ICMP error from UDP 127.0.0.1:" + closed_port +
+                           ": Connection refused"),
+            std::string::npos)
+      << out.str();
 }
 
 // The generator's own latency figures and the analyzer's reading of the

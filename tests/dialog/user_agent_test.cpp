@@ -847,6 +847,103 @@ TEST_F(SessionTest, ReInviteIsAnsweredAndAcked) {
   EXPECT_EQ(alice.state(call), SessionState::Confirmed);
 }
 
+// The value of header `name` in a message (first occurrence).
+std::string header_value(const std::string& bytes, const std::string& name) {
+  const std::size_t at = bytes.find("\r\n" + name + ": ");
+  if (at == std::string::npos) return {};
+  const std::size_t start = at + name.size() + 4;
+  return bytes.substr(start, bytes.find("\r\n", start) - start);
+}
+
+// An in-dialog INVITE from Bob to Alice (the caller), made from the call's
+// own messages: Alice's Contact is the target, the tags swap sides.
+std::string reinvite_to_caller(const Wire& w, const std::string& branch, int cseq) {
+  auto message = [&](const std::string& label) {
+    auto at = std::find(w.ladder.begin(), w.ladder.end(), label);
+    return at == w.ladder.end() ? std::string() : w.bytes[at - w.ladder.begin()];
+  };
+  const std::string invite = message("A->B INVITE");
+  const std::string ok = message("B->A 200 (INVITE)");
+  std::string target = header_value(invite, "Contact");
+  target = target.substr(1, target.find('>') - 1);
+  const std::string sdp =
+      "v=0\r\no=- 2 3 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+      "m=audio 5000 RTP/AVP 116\r\na=rtpmap:116 AMR-WB/16000\r\na=sendonly\r\n";
+  return "INVITE " + target + " SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=" + branch +
+         ";rport\r\nMax-Forwards: 70\r\nFrom: " + header_value(ok, "To") + "\r\nTo: " + header_value(ok, "From") +
+         "\r\nCall-ID: " + header_value(ok, "Call-ID") + "\r\nCSeq: " + std::to_string(cseq) +
+         " INVITE\r\nContact: <sip:bob@127.0.0.1:5070>\r\nContent-Type: application/sdp\r\nContent-Length: " +
+         std::to_string(sdp.size()) + "\r\n\r\n" + sdp;
+}
+
+// The ACK for a 2xx to `reinvite`: same dialog and CSeq number, a new branch.
+std::string ack_for(const std::string& reinvite, const std::string& branch) {
+  const std::string cseq = header_value(reinvite, "CSeq");
+  std::string ack = reinvite.substr(0, reinvite.find("Content-Type:"));
+  ack.replace(0, 6, "ACK");
+  ack.replace(ack.find(cseq), cseq.size(), cseq.substr(0, cseq.find(' ')) + " ACK");
+  ack.replace(ack.find("branch=") + 7, ack.find(';', ack.find("branch=")) - ack.find("branch=") - 7, branch);
+  return ack + "Content-Length: 0\r\n\r\n";
+}
+
+TEST_F(SessionTest, CallerAnswersAReInviteFromTheCalleeAndRetransmitsItsOkUntilTheAck) {
+  bob_answers_with_reliable_183();
+  const SessionId call = alice.call(call_bob(), wire.now);
+  wire.run_for(1s);
+  ASSERT_EQ(alice.state(call), SessionState::Confirmed);
+  const std::string reinvite = reinvite_to_caller(wire, "z9hG4bKbobreinv", 7);
+  alice.receive(reinvite, kBob, kAlice, wire.now);
+  std::vector<txn::Transmit> out;
+  alice.take_transmits(out);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].bytes.substr(0, 14), "SIP/2.0 100 Tr");
+  EXPECT_EQ(out[1].bytes.substr(0, 14), "SIP/2.0 200 OK") << out[1].bytes;
+  EXPECT_EQ(out[1].destination, kBob);
+  EXPECT_NE(out[1].bytes.find("CSeq: 7 INVITE"), std::string::npos);
+  EXPECT_NE(out[1].bytes.find("Contact: "), std::string::npos);
+  EXPECT_NE(out[1].bytes.find("m=audio"), std::string::npos) << "the answer to Bob's offer";
+  EXPECT_EQ(alice.state(call), SessionState::Answered);
+  // No ACK yet: the 2xx goes again after T1 (RFC 3261 §13.3.1.4).
+  const TimePoint t0 = wire.now;
+  alice.advance(t0 + 501ms);
+  out.clear();
+  alice.take_transmits(out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].bytes.substr(0, 14), "SIP/2.0 200 OK");
+  EXPECT_EQ(out[0].destination, kBob);
+  alice.receive(ack_for(reinvite, "z9hG4bKbobreack"), kBob, kAlice, t0 + 600ms);
+  EXPECT_EQ(alice.state(call), SessionState::Confirmed);
+  alice.advance(t0 + 5s);
+  out.clear();
+  alice.take_transmits(out);
+  EXPECT_TRUE(out.empty()) << "no retransmission after the ACK";
+  // The call goes on as before: Alice hangs up with BYE.
+  alice.hang_up(call, t0 + 5s);
+  out.clear();
+  alice.take_transmits(out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].bytes.substr(0, 4), "BYE ");
+}
+
+TEST_F(SessionTest, CallerHangingUpBeforeTheReInviteAckSendsByeAfterIt) {
+  bob_answers_with_reliable_183();
+  const SessionId call = alice.call(call_bob(), wire.now);
+  wire.run_for(1s);
+  const std::string reinvite = reinvite_to_caller(wire, "z9hG4bKbobreinv2", 9);
+  alice.receive(reinvite, kBob, kAlice, wire.now);
+  std::vector<txn::Transmit> out;
+  alice.take_transmits(out);
+  alice.hang_up(call, wire.now);
+  out.clear();
+  alice.take_transmits(out);
+  EXPECT_TRUE(out.empty()) << "the BYE waits for the ACK";
+  alice.receive(ack_for(reinvite, "z9hG4bKbobreack2"), kBob, kAlice, wire.now + 20ms);
+  out.clear();
+  alice.take_transmits(out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].bytes.substr(0, 4), "BYE ");
+}
+
 TEST_F(SessionTest, UasHangUpBeforeTheAckSendsByeAfterIt) {
   bob_events.react = [this](const SessionEvent& e) {
     if (e.kind == SessionEventKind::Incoming) {

@@ -20,6 +20,19 @@ TEST(Endpoint, ParsesAndPrintsIpv4AndIpv6) {
   EXPECT_EQ(IpAddress::loopback_v6().to_string(), "::1");
 }
 
+TEST(Endpoint, PrintsEveryIpv4OctetAndPortWidthLikeInetNtop) {
+  // The IPv4 text is formatted by hand; inet_ntop is the reference.
+  for (const char* text : {"0.0.0.0:0", "255.255.255.255:65535", "10.0.0.1:5060", "192.168.100.9:9",
+                           "1.20.199.250:10000", "100.10.1.0:65"}) {
+    auto e = Endpoint::parse(text);
+    ASSERT_TRUE(e) << text;
+    EXPECT_EQ(e->to_string(), text);
+    const std::string_view t(text);
+    EXPECT_EQ(e->address.to_string(), t.substr(0, t.find(':')));
+    EXPECT_EQ(e->host_text(), t.substr(0, t.find(':')));
+  }
+}
+
 TEST(Endpoint, RefusesMalformedText) {
   for (const char* bad : {"", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536", "host:5060", "::1:5060",
                           "[::1]5060", "[::1", "1.2.3.4:50x"}) {
