@@ -11,6 +11,7 @@
 #include "ims/proxy.hpp"
 #include "ims/registrar.hpp"
 #include "net/event_loop.hpp"
+#include "net/recording_node.hpp"
 
 namespace imsflow::cli {
 
@@ -85,11 +86,17 @@ int run_core(const CoreOptions& o, std::ostream& out, std::ostream& err) {
   pcc.seed = 12;
   ims::StatefulProxy pcscf(pcc, pcscf_policy);
   pcscf_policy.attach(pcscf);
-  if (auto a = loop.attach(pcscf, *pcscf_at); !a) {
+  // --pcap: one loop, one record for both proxies (what goes between them
+  // is written once).
+  std::vector<std::vector<net::ObservedMessage>> seen(1);
+  net::RecordingNode pcscf_recorder(pcscf, 0, seen[0]);
+  net::RecordingNode scscf_recorder(scscf, 1, seen[0]);
+  const bool recording = !o.pcap.empty();
+  if (auto a = loop.attach(recording ? static_cast<txn::Node&>(pcscf_recorder) : pcscf, *pcscf_at); !a) {
     err << "imsflow core: " << a.error().describe() << "\n";
     return 2;
   }
-  if (auto a = loop.attach(scscf, *scscf_at); !a) {
+  if (auto a = loop.attach(recording ? static_cast<txn::Node&>(scscf_recorder) : scscf, *scscf_at); !a) {
     err << "imsflow core: " << a.error().describe() << "\n";
     return 2;
   }
@@ -103,6 +110,9 @@ int run_core(const CoreOptions& o, std::ostream& out, std::ostream& err) {
   const net::StopReason why =
       o.duration_s > 0 ? loop.run_for(std::chrono::duration_cast<Duration>(std::chrono::duration<double>(o.duration_s)))
                        : loop.run();
+  if (recording)
+    if (auto status = net::write_recorded_pcap(o.pcap, seen); !status)
+      err << "imsflow core: " << status.error().describe() << "\n";
   const ims::RegistrarStats& r = registrar.stats();
   if (o.json) {
     nlohmann::json j;

@@ -2,7 +2,8 @@
 // server on real sockets. The P-CSCF listens on --listen, the S-CSCF on the
 // next port. With --next-hop, requests of senders that are not registered
 // (and for callees the registrar does not know) are relayed there
-// statefully with Record-Route, as a plain proxy.
+// statefully with Record-Route, as a plain proxy. --pcap records both
+// proxies, so a relayed call is in the capture on both of its hops.
 #pragma once
 
 #include <iosfwd>
@@ -17,6 +18,7 @@ struct CoreOptions {
   std::string transport = "udp";
   double duration_s = 0;  // 0: until Ctrl-C
   bool json = false;
+  std::string pcap;       // write every message the P-CSCF and S-CSCF sent and received here, at exit
 };
 
 int run_core(const CoreOptions& options, std::ostream& out, std::ostream& err);

@@ -12,7 +12,6 @@
 #include <thread>
 
 #include "load/generator.hpp"
-#include "net/pcap_writer.hpp"
 #include "net/recording_node.hpp"
 #include "net/sharded_loops.hpp"
 
@@ -72,6 +71,7 @@ int run_load(const LoadOptions& o, std::ostream& out, std::ostream& err) {
   if (!local) return usage("--local wants ADDRESS:PORT, not '" + o.local + "'");
   if (!(o.rate > 0) || o.rate > 1e6) return usage("--rate must be above 0 calls/s");
   if (o.duration_s < 0 || o.ramp_s < 0) return usage("--duration and --ramp cannot be negative");
+  if (o.t1_ms == 0) return usage("--t1 must be at least 1 ms");
   const auto inject = load::parse_injection(o.inject);
   if (!inject) return usage("--inject must be no-prack, no-ack, cancel-after:SECONDS or bye-early, not '" + o.inject + "'");
   const unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
@@ -90,6 +90,8 @@ int run_load(const LoadOptions& o, std::ostream& out, std::ostream& err) {
     c.ua.local = (*locals)[i];
     c.ua.user = "load";
     c.ua.seed = 1000 + i * 7919;
+    c.ua.timers.t1 = std::chrono::milliseconds(o.t1_ms);
+    c.ua.timers.t2 = std::max(c.ua.timers.t2, c.ua.timers.t1);  // T2 is the cap of the backoff, never below T1
     c.profile = *profile;
     c.target_uri = to;
     c.target = *target;
@@ -123,8 +125,10 @@ int run_load(const LoadOptions& o, std::ostream& out, std::ostream& err) {
   const std::uint64_t wanted = o.calls;
   const Duration starting_for = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(o.duration_s));
   // After the last call started, calls get this long to end (64·T1 covers
-  // every timeout of the ladder, plus the hold).
-  const Duration drain = 32s + std::chrono::milliseconds(o.hold_ms) + 5s;
+  // every timeout of the ladder, plus the hold; the far end's T1 may be the
+  // default one whatever ours is).
+  const Duration drain =
+      std::max<Duration>(32s, 64 * std::chrono::milliseconds(o.t1_ms)) + std::chrono::milliseconds(o.hold_ms) + 5s;
   std::vector<Sample> series;
   Sample last{};
   std::optional<TimePoint> starting_over;
@@ -169,22 +173,8 @@ int run_load(const LoadOptions& o, std::ostream& out, std::ostream& err) {
   series.push_back(final_sample);
 
   if (!o.pcap.empty()) {
-    // Every thread's messages in time order, as they crossed the wire at this end.
-    std::vector<const net::ObservedMessage*> all;
-    for (const auto& v : seen)
-      for (const net::ObservedMessage& m : v) all.push_back(&m);
-    std::stable_sort(all.begin(), all.end(), [](const auto* a, const auto* b) { return a->at < b->at; });
-    net::PcapWriter pcap;
-    auto status = pcap.open(o.pcap);
-    const auto wall_now = std::chrono::system_clock::now();
-    const TimePoint mono_now = Clock::now();
-    for (const net::ObservedMessage* m : all) {
-      if (!status) break;
-      const auto wall = wall_now - std::chrono::duration_cast<std::chrono::system_clock::duration>(mono_now - m->at);
-      status = pcap.write(m->source, m->destination, m->bytes, wall);
-    }
-    if (status) status = pcap.close();
-    if (!status) err << "imsflow load: " << status.error().describe() << "\n";
+    if (auto status = net::write_recorded_pcap(o.pcap, seen); !status)
+      err << "imsflow load: " << status.error().describe() << "\n";
   }
 
   load::GeneratorReport total;
@@ -226,9 +216,16 @@ int run_load(const LoadOptions& o, std::ostream& out, std::ostream& err) {
     for (const auto& [cause, n] : total.failures) f[cause] = n;
     j["failures"] = f;
     j["latency_ms"] = latency;
+    auto by_type = [](const txn::MessageTypeCounts& counts) {
+      nlohmann::json o = nlohmann::json::object();
+      for (const auto& [type, n] : counts.items()) o[type] = n;
+      return o;
+    };
     j["retransmissions"] = {{"sent", total.transactions.retransmissions_sent},
                             {"requests_absorbed", total.transactions.request_retransmissions_received},
-                            {"responses_absorbed", total.transactions.response_retransmissions_received}};
+                            {"responses_absorbed", total.transactions.response_retransmissions_received},
+                            {"sent_by_type", by_type(total.transactions.sent_again)},
+                            {"received_by_type", by_type(total.transactions.received_again)}};
     nlohmann::json ts = nlohmann::json::array();
     for (const Sample& s : series)
       ts.push_back({{"t_s", s.t_s}, {"attempted", s.attempted}, {"established", s.established}, {"failed", s.failed},
@@ -261,6 +258,10 @@ int run_load(const LoadOptions& o, std::ostream& out, std::ostream& err) {
   out << fmt::format("  retransmits  {} sent, {} requests and {} responses absorbed\n",
                      total.transactions.retransmissions_sent, total.transactions.request_retransmissions_received,
                      total.transactions.response_retransmissions_received);
+  if (total.transactions.sent_again.total() + total.transactions.received_again.total() != 0) {
+    out << fmt::format("               sent again: {}\n", total.transactions.sent_again.describe());
+    out << fmt::format("               received again: {}\n", total.transactions.received_again.describe());
+  }
   out << "  latency (ms)                    count      p50      p90      p99    p99.9      max\n";
   for (std::size_t k = 0; k < load::kKpis; ++k) {
     const auto& l = total.latency[k];

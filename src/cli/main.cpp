@@ -42,9 +42,13 @@ int main(int argc, char** argv) {
   core_cmd->add_option("--transport", core.transport, "udp or tcp, for its own URIs")->capture_default_str();
   core_cmd->add_option("--duration", core.duration_s, "Stop by itself after this many seconds");
   core_cmd->add_flag("--json", core.json, "Print the final counters as JSON");
+  core_cmd->add_option("--pcap", core.pcap,
+                       "Write every message the P-CSCF and S-CSCF sent and received here when it stops (held in "
+                       "memory until then); a relayed call is in it on both hops");
   core_cmd->footer("Examples:\n"
                    "  imsflow core --listen 127.0.0.1:5060\n"
                    "  imsflow core --listen 127.0.0.1:5060 --next-hop 127.0.0.1:5080   # SIPp UAC -> core -> SIPp UAS\n"
+                   "  imsflow core --listen 127.0.0.1:5060 --next-hop 127.0.0.1:5070 --pcap core.pcap\n"
                    "  imsflow core --config subscribers.conf\n"
                    "Ctrl-C stops it and prints what each node did.");
 
@@ -69,6 +73,9 @@ int main(int argc, char** argv) {
   load_cmd->add_option("--json", load.json, "Write the report and a per-second time series here");
   load_cmd->add_option("--csv", load.csv, "Write the per-second time series here");
   load_cmd->add_option("--pcap", load.pcap, "Write every message sent and received here (held in memory until the end)");
+  load_cmd->add_option("--t1", load.t1_ms,
+                       "RFC 3261 T1 in milliseconds: first retransmission interval; transactions give up after 64*T1")
+      ->capture_default_str();
   load_cmd->add_flag("--progress,!--no-progress", load.progress,
                      "One live progress line (default when stderr is a terminal), or periodic lines");
   load_cmd->footer("Examples:\n"
@@ -116,6 +123,16 @@ int main(int argc, char** argv) {
   ue_cmd->add_option("--profile", ue.profile, "100rel, preconditions or plain")->capture_default_str();
   ue_cmd->add_option("--transport", ue.transport, "udp or tcp, for the Contact it gives")->capture_default_str();
   ue_cmd->add_option("--respond", ue.respond, "Reject every call with this status (486, 488, 503 …)");
+  ue_cmd->add_option("--retry-after", ue.retry_after_s, "With --respond: add Retry-After with these seconds (503)");
+  ue_cmd->add_flag("--no-answer", ue.no_answer, "Take every call but never answer it: 100 Trying only, until CANCEL");
+  ue_cmd->add_option("--codecs", ue.codecs,
+                     "Codecs it can receive, e.g. PCMU,PCMA (default AMR-WB,AMR,telephone-event); an offer with "
+                     "none of them gets 488");
+  ue_cmd->add_option("--t1", ue.t1_ms,
+                     "RFC 3261 T1 in milliseconds: reliable 18x and 2xx retransmissions start at it; an unPRACKed "
+                     "18x gets 504 and an unACKed 2xx a BYE after 64*T1")
+      ->capture_default_str();
+  ue_cmd->add_option("--pcap", ue.pcap, "Write every message sent and received here when it stops (held in memory until then)");
   ue_cmd->add_option("--duration", ue.duration_s, "Stop by itself after this many seconds");
   ue_cmd->add_flag("--json", ue.json, "Print the final summary as JSON");
   ue_cmd->add_option("--threads", ue.threads, "--answer: event loops sharing the port (SO_REUSEPORT)")
@@ -131,6 +148,8 @@ int main(int argc, char** argv) {
                  "  imsflow ue --listen 127.0.0.1:5072 --register 127.0.0.1:5060 --impi bob@ims.example --answer &\n"
                  "  imsflow ue --listen 127.0.0.1:5070 --register 127.0.0.1:5060 --call tel:+15550102\n"
                  "  sipp -sf tests/interop/sipp/uac_100rel.xml 127.0.0.1:5070 -m 100\n"
+                 "  imsflow ue --listen 127.0.0.1:5070 --answer --respond 503 --retry-after 1 --pcap ue.pcap\n"
+                 "  imsflow ue --listen 127.0.0.1:5070 --answer --codecs PCMU --pcap ue.pcap   # 488 to AMR offers\n"
                  "Ctrl-C stops it and prints the calls seen, including those still up.");
 
   imsflow::cli::AnalyzeOptions analyze;

@@ -6,15 +6,20 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <thread>
+#include <vector>
 
 #include "cli/subscribers_file.hpp"
 #include "dialog/user_agent.hpp"
 #include "ims/ue.hpp"
 #include "load/call_behaviour.hpp"
 #include "net/event_loop.hpp"
+#include "net/recording_node.hpp"
 #include "net/sharded_loops.hpp"
+#include "sdp/codec.hpp"
+#include "util/ascii.hpp"
 
 namespace imsflow::cli {
 
@@ -56,8 +61,52 @@ class RegisteredUe : public CountingAnswerer {
 
 double ms(Duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
-int run_registered_ue(const UeOptions& o, load::Profile profile, sip::Transport transport, net::EventLoop& loop,
-                      const sip::Endpoint& bound_at, std::ostream& out, std::ostream& err) {
+// --codecs: "PCMU,PCMA" → the codecs the UE can receive (488 when the offer
+// has none of them).
+std::optional<std::vector<sdp::Codec>> codecs_from_names(std::string_view list) {
+  std::vector<sdp::Codec> codecs;
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    const std::string_view name = list.substr(0, comma);
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+    if (ascii::iequals(name, "AMR-WB")) codecs.push_back(sdp::Codec::amr_wb());
+    else if (ascii::iequals(name, "AMR")) codecs.push_back(sdp::Codec::amr());
+    else if (ascii::iequals(name, "PCMU")) codecs.push_back(sdp::Codec::pcmu());
+    else if (ascii::iequals(name, "PCMA")) codecs.push_back(sdp::Codec::pcma());
+    else if (ascii::iequals(name, "telephone-event")) codecs.push_back(sdp::Codec::telephone_event());
+    else return std::nullopt;
+  }
+  if (codecs.empty()) return std::nullopt;
+  return codecs;
+}
+
+// How every incoming call is answered: the profile's ladder, or a failure on purpose.
+load::AnswerBehaviour answer_behaviour(const UeOptions& o, load::Profile profile, const sip::Endpoint& bound,
+                                       const std::vector<sdp::Codec>& codecs) {
+  load::AnswerBehaviour b;
+  b.profile = profile;
+  b.reject_status = o.respond;
+  b.retry_after_s = o.retry_after_s;
+  b.silent = o.no_answer;
+  b.media.address = bound.address.to_string();
+  if (!codecs.empty()) b.media.codecs = codecs;
+  return b;
+}
+
+void apply_timers(const UeOptions& o, dialog::UserAgentConfig& config) {
+  config.timers.t1 = std::chrono::milliseconds(o.t1_ms);
+  config.timers.t2 = std::max(config.timers.t2, config.timers.t1);  // T2 caps the backoff, never below T1
+}
+
+void write_pcap(const UeOptions& o, const std::vector<std::vector<net::ObservedMessage>>& seen, std::ostream& err) {
+  if (o.pcap.empty()) return;
+  if (auto status = net::write_recorded_pcap(o.pcap, seen); !status)
+    err << "imsflow ue: " << status.error().describe() << "\n";
+}
+
+int run_registered_ue(const UeOptions& o, load::Profile profile, const std::vector<sdp::Codec>& codecs,
+                      sip::Transport transport, net::EventLoop& loop, const sip::Endpoint& bound_at, std::ostream& out,
+                      std::ostream& err) {
   const sip::Endpoint* bound = &bound_at;
   auto pcscf = sip::Endpoint::parse(o.register_at, transport);
   if (!pcscf) {
@@ -78,6 +127,7 @@ int run_registered_ue(const UeOptions& o, load::Profile profile, sip::Transport 
   c.ua.local = *bound;
   c.ua.user = me->impi.substr(0, me->impi.find('@'));
   load::apply_profile(profile, c.ua);
+  apply_timers(o, c.ua);
   c.impi = me->impi;
   c.impu = me->impus.front();
   c.home_domain = me->impi.find('@') == std::string::npos ? "ims.example" : me->impi.substr(me->impi.find('@') + 1);
@@ -85,15 +135,13 @@ int run_registered_ue(const UeOptions& o, load::Profile profile, sip::Transport 
   c.opc = me->opc;
   c.password = me->password;
   c.pcscf = *pcscf;
-  load::AnswerBehaviour behaviour;
-  behaviour.profile = profile;
-  behaviour.reject_status = o.respond;
-  behaviour.media.address = bound->address.to_string();
-  RegisteredUe observer(behaviour, o.answer);
+  RegisteredUe observer(answer_behaviour(o, profile, *bound, codecs), o.answer);
   ims::ImsUe ue(c, observer);
   observer.bind(ue.user_agent());
   observer.ua = &ue.user_agent();
-  if (auto a = loop.attach(ue, *bound); !a) {
+  std::vector<std::vector<net::ObservedMessage>> seen(1);
+  net::RecordingNode recorder(ue, 0, seen[0]);
+  if (auto a = loop.attach(o.pcap.empty() ? static_cast<txn::Node&>(ue) : recorder, *bound); !a) {
     err << "imsflow ue: " << a.error().describe() << "\n";
     return 2;
   }
@@ -104,6 +152,7 @@ int run_registered_ue(const UeOptions& o, load::Profile profile, sip::Transport 
   if (ue.phase() != ims::RegistrationPhase::Registered) {
     err << fmt::format("imsflow ue: {} did not register via {}: {}\n", c.impu, pcscf->to_string(),
                        ue.phase() == ims::RegistrationPhase::Registering ? "no answer" : ims::to_string(ue.phase()));
+    write_pcap(o, seen, err);  // what the failed registration looked like
     return 1;
   }
   out << fmt::format("imsflow ue: {} registered via P-CSCF {} from {} ({} AKA challenge{}), service route {}\n",
@@ -147,6 +196,7 @@ int run_registered_ue(const UeOptions& o, load::Profile profile, sip::Transport 
   loop.run_until([&] { return ue.phase() != ims::RegistrationPhase::Deregistering; }, 5s);
   out << fmt::format("imsflow ue: {} {}\n", c.impu,
                      ue.phase() == ims::RegistrationPhase::Unregistered ? "deregistered" : "deregistration unanswered");
+  write_pcap(o, seen, err);
   return status;
 }
 
@@ -170,6 +220,32 @@ int run_ue(const UeOptions& o, std::ostream& out, std::ostream& err) {
     err << "imsflow ue: --transport must be udp or tcp\n";
     return 2;
   }
+  if (o.respond != 0 && (o.respond < 300 || o.respond > 699)) {
+    err << "imsflow ue: --respond wants a final failure status, 300 to 699\n";
+    return 2;
+  }
+  if (o.respond != 0 && o.no_answer) {
+    err << "imsflow ue: --respond and --no-answer exclude each other\n";
+    return 2;
+  }
+  if (o.retry_after_s != 0 && o.respond == 0) {
+    err << "imsflow ue: --retry-after goes with --respond (the rejection carries it)\n";
+    return 2;
+  }
+  if (o.t1_ms == 0) {
+    err << "imsflow ue: --t1 must be at least 1 ms\n";
+    return 2;
+  }
+  std::vector<sdp::Codec> codecs;
+  if (!o.codecs.empty()) {
+    auto named = codecs_from_names(o.codecs);
+    if (!named) {
+      err << "imsflow ue: --codecs wants names from AMR-WB, AMR, PCMU, PCMA, telephone-event, comma-separated, not '"
+          << o.codecs << "'\n";
+      return 2;
+    }
+    codecs = std::move(*named);
+  }
   const sip::Transport transport = o.transport == "tcp" ? sip::Transport::Tcp : sip::Transport::Udp;
   auto listen = sip::Endpoint::parse(o.listen, transport);
   if (!listen) {
@@ -183,7 +259,7 @@ int run_ue(const UeOptions& o, std::ostream& out, std::ostream& err) {
       err << "imsflow ue: cannot listen on " << o.listen << ": " << bound.error().describe() << "\n";
       return 2;
     }
-    return run_registered_ue(o, *profile, transport, loop, *bound, out, err);
+    return run_registered_ue(o, *profile, codecs, transport, loop, *bound, out, err);
   }
   // One answering UA per thread, all on one port (SO_REUSEPORT spreads the
   // callers' sockets over them, and each dialog stays in its thread). A UDP
@@ -195,31 +271,40 @@ int run_ue(const UeOptions& o, std::ostream& out, std::ostream& err) {
     err << "imsflow ue: cannot listen on " << o.listen << ": " << bound.error().describe() << "\n";
     return 2;
   }
-  load::AnswerBehaviour behaviour;
-  behaviour.profile = *profile;
-  behaviour.reject_status = o.respond;
-  behaviour.media.address = bound->address.to_string();
+  const load::AnswerBehaviour behaviour = answer_behaviour(o, *profile, *bound, codecs);
   std::vector<std::unique_ptr<CountingAnswerer>> answerers;
   std::vector<std::unique_ptr<dialog::UserAgent>> uas;
+  // --pcap: each thread records what its UA sent and received.
+  std::vector<std::vector<net::ObservedMessage>> seen(threads);
+  std::vector<std::unique_ptr<net::RecordingNode>> recorders;
   for (unsigned i = 0; i < threads; ++i) {
     dialog::UserAgentConfig config;
     config.local = *bound;
     config.user = "ue";
     config.seed = 1 + i * 7919;
     load::apply_profile(*profile, config);
+    apply_timers(o, config);
     answerers.push_back(std::make_unique<CountingAnswerer>(behaviour));
     uas.push_back(std::make_unique<dialog::UserAgent>(config, *answerers.back()));
     answerers.back()->bind(*uas.back());
+    if (!o.pcap.empty()) recorders.push_back(std::make_unique<net::RecordingNode>(*uas.back(), i, seen[i]));
   }
-  if (auto a = loops.attach([&](std::size_t i) -> txn::Node& { return *uas[i]; }, *bound); !a) {
+  auto node_for = [&](std::size_t i) -> txn::Node& {
+    if (!recorders.empty()) return *recorders[i];
+    return *uas[i];
+  };
+  if (auto a = loops.attach(node_for, *bound); !a) {
     err << "imsflow ue: " << a.error().describe() << "\n";
     return 2;
   }
   if (auto s = loops.stop_on_signals({SIGINT, SIGTERM}); !s) err << "imsflow ue: " << s.error().describe() << "\n";
   // The banner goes to stderr with --json, so standard output is the JSON alone.
+  std::string failing;
+  if (o.respond) failing = fmt::format(", rejecting with {}", o.respond);
+  if (o.retry_after_s) failing += fmt::format(" (Retry-After: {})", o.retry_after_s);
+  if (o.no_answer) failing = ", never answering (100 Trying only)";
   (o.json ? err : out) << fmt::format("imsflow ue: answering on {} (udp and tcp), profile {}{}{}; Ctrl-C to stop\n",
-                                      bound->to_string(), o.profile,
-                                      o.respond ? fmt::format(", rejecting with {}", o.respond) : std::string(),
+                                      bound->to_string(), o.profile, failing,
                                       threads > 1 ? fmt::format(", {} threads", threads) : std::string());
   (o.json ? err : out).flush();
   loops.start();
@@ -228,6 +313,7 @@ int run_ue(const UeOptions& o, std::ostream& out, std::ostream& err) {
   const bool by_signal = loops.last_signal().has_value();
   loops.stop();
   loops.join();
+  write_pcap(o, seen, err);
   const net::LoopCounters c = loops.total_counters();
   std::uint64_t incoming = 0, answered = 0, confirmed = 0, ended = 0, retransmissions = 0, dropped = 0;
   std::size_t still_up = 0;

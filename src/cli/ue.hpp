@@ -2,7 +2,8 @@
 //  --answer: a terminating UE that answers every INVITE with the chosen
 //  ladder, for any number of concurrent calls, until Ctrl-C (or
 //  --duration); then it prints what happened, including the calls still
-//  up, so no call state is lost silently.
+//  up, so no call state is lost silently. --respond, --no-answer and
+//  --codecs make it fail calls on purpose (the seed's troubleshooting rows).
 //  --register P-CSCF: registers first with IMS AKA (as --impi, from the
 //  --config subscribers file or the demo's); --call URI then places one
 //  MMTel call through the P-CSCF, hangs up after --hold, and deregisters.
@@ -20,6 +21,11 @@ struct UeOptions {
   std::string profile = "100rel";        // 100rel | preconditions | plain
   std::string transport = "udp";         // udp | tcp: what the Contact says
   int respond = 0;                       // reject every call with this status instead
+  std::uint32_t retry_after_s = 0;       // with respond: the rejection's Retry-After, in seconds
+  bool no_answer = false;                // --answer: take calls but never answer (100 Trying only)
+  std::string codecs;                    // what it can receive, "PCMU,PCMA"; empty: AMR-WB, AMR, telephone-event
+  std::uint32_t t1_ms = 500;             // RFC 3261 T1: 18x and 2xx retransmissions, the 64·T1 give-ups
+  std::string pcap;                      // write every message sent and received here, at exit
   double duration_s = 0;                 // stop by itself after this long (0: only on a signal)
   bool json = false;                     // the final summary as JSON
   unsigned threads = 1;                  // --answer: event loops sharing the port

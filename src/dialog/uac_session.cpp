@@ -207,7 +207,10 @@ void UserAgent::on_invite_response(Session& s, const sip::Message& r, TimePoint 
     }
     if (reliable && d) {
       const std::uint32_t rseq = *r.rseq();
-      if (d->rseq_seen && rseq <= d->last_rseq) return;        // a retransmission: already PRACKed
+      if (d->rseq_seen && rseq <= d->last_rseq) {  // a retransmission: already PRACKed
+        received_again_.add_response(status, sip::Method::Invite);
+        return;
+      }
       if (d->rseq_seen && rseq != d->last_rseq + 1) return;    // out of order: wait for the missing one
       if (config_.faults.drop_prack_once) {
         // As if this PRACK were lost: the UAS's retransmission gets it.
@@ -280,7 +283,9 @@ void UserAgent::on_invite_response(Session& s, const sip::Message& r, TimePoint 
     for (const sip::NameAddr& rr : r.record_routes()) d->route_set.insert(d->route_set.begin(), std::string(rr.raw));
     if (d->answered) {
       // A retransmission: our ACK was lost, send it again.
+      received_again_.add_response(status, sip::Method::Invite);
       if (!d->ack.empty()) {
+        sent_again_.add_request(sip::Method::Ack);
         sip::Endpoint from = config_.local;
         from.transport = d->ack_destination.transport;
         layer_.send_stateless({from, d->ack_destination, d->ack});

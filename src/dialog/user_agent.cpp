@@ -212,6 +212,15 @@ void UserAgent::drop(std::string reason) {
   dropped_.push_back(std::move(reason));
 }
 
+txn::TransactionStats UserAgent::transaction_stats() const {
+  txn::TransactionStats stats = layer_.stats();
+  stats.retransmissions_sent += sent_again_.total();
+  stats.response_retransmissions_received += received_again_.total();
+  stats.sent_again.merge(sent_again_);
+  stats.received_again.merge(received_again_);
+  return stats;
+}
+
 UserAgent::Dialog* UserAgent::kept_dialog(Session& s) {
   if (s.role == SessionRole::Uac) return s.confirmed == SIZE_MAX ? nullptr : &s.dialogs[s.confirmed];
   return s.dialogs.empty() ? nullptr : &s.dialogs.front();
@@ -314,6 +323,7 @@ void UserAgent::fire(SessionId id, Slot slot, TimePoint now) {
   switch (slot) {
     case kRel1xxRetransmit:
       if (!s->unacked || s->final_sent) return;
+      sent_again_.add_response(s->unacked->status, sip::Method::Invite);
       layer_.send_stateless({s->local, s->response_to, s->unacked->bytes});
       s->rel_interval *= 2;  // RFC 3262 §3: doubling, with no T2 cap (PRACK retransmits by itself)
       arm(*s, kRel1xxRetransmit, now, s->rel_interval);
@@ -331,6 +341,7 @@ void UserAgent::fire(SessionId id, Slot slot, TimePoint now) {
     }
     case k2xxRetransmit:
       if (s->state != SessionState::Answered) return;
+      sent_again_.add_response(200, sip::Method::Invite);
       layer_.send_stateless({s->local, s->response_to, s->final_2xx});
       s->interval_2xx = std::min(s->interval_2xx * 2, timers.t2);
       arm(*s, k2xxRetransmit, now, s->interval_2xx);

@@ -268,7 +268,10 @@ class UserAgent final : public txn::Node, private txn::TransactionUser {
   /// The offer/answer state of one dialog of the session; an empty
   /// `remote_tag` names the current one (the confirmed, else the latest).
   std::optional<OfferAnswer> offer_answer(SessionId id, std::string_view remote_tag = {}) const;
-  const txn::TransactionStats& transaction_stats() const { return layer_.stats(); }
+  /// The transaction layer's counters, with the retransmissions this core
+  /// makes and absorbs itself (reliable 1xx and 2xx to INVITE, RFC 3262 §3
+  /// and RFC 3261 §13.3.1.4; the ACK re-sent for a repeated 2xx) added in.
+  txn::TransactionStats transaction_stats() const;
   const UserAgentConfig& config() const { return config_; }
   /// The Contact value this UA puts in its requests and 2xx.
   std::string contact() const { return contact_value(); }
@@ -420,6 +423,8 @@ class UserAgent final : public txn::Node, private txn::TransactionUser {
   FlatIndex by_origin_;  // UAS: Call-ID and the caller's From-tag → session (merged requests)
   std::unordered_map<std::string, LingeringProvisional> lingering_;  // Call-ID, LF, local tag → entry
   TxnOwners owners_;  // transaction → session and purpose
+  txn::MessageTypeCounts sent_again_;      // what this core retransmitted (not the transactions)
+  txn::MessageTypeCounts received_again_;  // repeats this core absorbed
   txn::TimerQueue timers_;
   std::size_t live_ = 0;
   std::uint64_t rng_;

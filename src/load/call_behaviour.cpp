@@ -72,7 +72,10 @@ void Answerer::on_session_event(const dialog::SessionEvent& e) {
       if (behaviour_.silent) return;
       if (behaviour_.reject_status != 0) {
         ++rejected_;
-        ua_->reject(e.session, behaviour_.reject_status, e.at);
+        // A 503 (or 486, 480 …) may say when to try again; callers back off that long.
+        const std::string retry_after =
+            behaviour_.retry_after_s ? "Retry-After: " + std::to_string(behaviour_.retry_after_s) : std::string();
+        ua_->reject(e.session, behaviour_.reject_status, e.at, retry_after);
         return;
       }
       std::string answer;

@@ -31,6 +31,7 @@ std::string offer_for(Profile p, const sdp::LocalMedia& media);
 struct AnswerBehaviour {
   Profile profile = Profile::Reliable100rel;
   int reject_status = 0;  // answer every INVITE with this final status instead
+  std::uint32_t retry_after_s = 0;  // with reject_status: Retry-After (RFC 3261 §20.33), 0 for none
   bool silent = false;    // never answer (the caller sees only 100 Trying)
   sdp::LocalMedia media;  // what the callee can receive (codecs decide 488)
 };

@@ -95,6 +95,8 @@ void GeneratorReport::merge(const GeneratorReport& o) {
   transactions.timeouts += o.transactions.timeouts;
   transactions.switched_to_tcp += o.transactions.switched_to_tcp;
   transactions.transport_errors += o.transactions.transport_errors;
+  transactions.sent_again.merge(o.transactions.sent_again);
+  transactions.received_again.merge(o.transactions.received_again);
 }
 
 CallGenerator::CallGenerator(GeneratorConfig config, TimePoint start)

@@ -229,6 +229,7 @@ class EventLoop {
   void queue_stream(Binding& b, std::size_t node, txn::Transmit&& t);
   void report_failure(std::size_t node, const txn::Transmit& t, std::string_view why);
   Connection* open_connection(Binding& b, const sip::Endpoint& destination, TimePoint now);
+  std::string connect_error_;  // why the last open_connection() returned null
   std::uint32_t add_connection(int fd, std::size_t binding, const sip::Endpoint& remote, bool connecting,
                                TimePoint now);
   void close_connection(Connection& c, std::string_view reason);

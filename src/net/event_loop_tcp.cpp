@@ -134,6 +134,7 @@ EventLoop::Connection* EventLoop::open_connection(Binding& b, const sip::Endpoin
   const int fd = ::socket(destination.address.v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     ++counters_.connect_failures;
+    connect_error_ = std::string("cannot create a socket: ") + std::strerror(errno);
     log("cannot create a socket for " + describe_endpoint(destination) + ": " + std::strerror(errno));
     return nullptr;
   }
@@ -153,6 +154,7 @@ EventLoop::Connection* EventLoop::open_connection(Binding& b, const sip::Endpoin
       const int err = errno;
       ::close(fd);
       ++counters_.connect_failures;
+      connect_error_ = std::strerror(err);
       if (worth_logging(counters_.connect_failures))
         log("cannot connect to " + describe_endpoint(destination) + ": " + std::strerror(err));
       return nullptr;
@@ -175,7 +177,9 @@ void EventLoop::queue_stream(Binding& b, std::size_t node, txn::Transmit&& t) {
   if (!c) c = open_connection(b, key, Clock::now());
   if (!c) {
     ++counters_.send_errors;
-    report_failure(node, t, "cannot connect to " + describe_endpoint(key));
+    // Why it failed goes to the transaction, so a report names the cause
+    // ("Too many open files", "Network is unreachable") and not only the hop.
+    report_failure(node, t, "cannot connect to " + describe_endpoint(key) + ": " + connect_error_);
     return;
   }
   if (c->connecting) c->awaiting_connect.emplace_back(node, t);

@@ -3,11 +3,16 @@
 // writes to a pcap. Matching a send to the receive of the same bytes tells
 // who talked to whom even over TCP, where the far end of a connection is an
 // ephemeral port. It holds no protocol state.
+//
+// write_recorded_pcap() writes what one process recorded (`--pcap` of load,
+// ue and core): the demo pairs sends with receives itself, for its ladder.
 #pragma once
 
 #include <cstddef>
+#include <filesystem>
 #include <vector>
 
+#include "net/pcap_writer.hpp"
 #include "txn/node.hpp"
 #include "util/clock.hpp"
 
@@ -51,5 +56,14 @@ class RecordingNode final : public txn::Node {
   std::size_t id_;
   std::vector<ObservedMessage>& sink_;
 };
+
+/// Writes what the RecordingNodes of one process saw to `path` (one vector
+/// per sink, e.g. per thread), in time order, each message once, stamped with
+/// the wall clock that corresponds to its steady-clock time. A message one of
+/// the recorded nodes sent and another received (a P-CSCF to its S-CSCF in
+/// the same process) is written once, as sent: a capture on the wire holds it
+/// once. Call it after the nodes' loops have stopped.
+PcapStatus write_recorded_pcap(const std::filesystem::path& path,
+                               const std::vector<std::vector<ObservedMessage>>& recorded);
 
 }  // namespace imsflow::net

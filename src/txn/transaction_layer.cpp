@@ -171,6 +171,44 @@ sip::MessageBuilder build_response(const sip::Message& request, int status, cons
   return b;
 }
 
+// --- retransmission counts -----------------------------------------------------
+
+void MessageTypeCounts::add(std::string_view type, std::uint64_t n) {
+  for (auto& [name, count] : items_) {
+    if (name == type) {
+      count += n;
+      return;
+    }
+  }
+  items_.emplace_back(std::string(type), n);
+}
+
+void MessageTypeCounts::add_response(int status, sip::Method method) {
+  std::string type = std::to_string(status);
+  type.append(" (").append(sip::method_name(method)).append(")");
+  add(type);
+}
+
+void MessageTypeCounts::merge(const MessageTypeCounts& other) {
+  for (const auto& [name, count] : other.items_) add(name, count);
+}
+
+std::uint64_t MessageTypeCounts::total() const {
+  std::uint64_t n = 0;
+  for (const auto& item : items_) n += item.second;
+  return n;
+}
+
+std::string MessageTypeCounts::describe() const {
+  if (items_.empty()) return "none";
+  std::string out;
+  for (const auto& [name, count] : items_) {
+    if (!out.empty()) out.append(", ");
+    out.append(name).append(" ").append(std::to_string(count));
+  }
+  return out;
+}
+
 // --- the layer ----------------------------------------------------------------
 
 TransactionLayer::TransactionLayer(TransactionUser& user, TimerConfig config, std::uint64_t branch_seed)
@@ -410,12 +448,15 @@ void TransactionLayer::on_response(const sip::Message& msg, const sip::Endpoint&
           user_.on_response(id, msg, now);  // a 2xx retransmission or another fork's 2xx
         } else {
           ++stats_.response_retransmissions_received;
+          stats_.received_again.add_response(status, t->method);
         }
         return;
       case TransactionState::Completed:
         if (status >= 300) {
           ++stats_.response_retransmissions_received;
+          stats_.received_again.add_response(status, t->method);
           ++stats_.retransmissions_sent;
+          stats_.sent_again.add_request(sip::Method::Ack);
           if (!t->ack.empty()) emit(*t, t->ack);  // the final was retransmitted: our ACK was lost
         }
         return;
@@ -439,6 +480,7 @@ void TransactionLayer::on_response(const sip::Message& msg, const sip::Endpoint&
       return;
     default:
       ++stats_.response_retransmissions_received;
+      stats_.received_again.add_response(msg.status_code(), t->method);
       return;
   }
 }
@@ -494,9 +536,11 @@ void TransactionLayer::on_request(const sip::Message& msg, const sip::Endpoint& 
     }
     // A retransmitted request: answer with the last response, if any.
     ++stats_.request_retransmissions_received;
+    stats_.received_again.add_request(method);
     if (!t->last_response.empty() && t->state != TransactionState::Accepted &&
         t->state != TransactionState::Confirmed) {
       ++stats_.retransmissions_sent;
+      stats_.sent_again.add_response(t->last_status, t->method);
       emit(*t, t->last_response);
     }
     return;
@@ -555,8 +599,10 @@ void TransactionLayer::on_cancel(const sip::Message& cancel, const sip::Endpoint
   if (Transaction* t = find(lookup(key_scratch_))) {
     // A retransmitted CANCEL.
     ++stats_.request_retransmissions_received;
+    stats_.received_again.add_request(sip::Method::Cancel);
     if (!t->last_response.empty()) {
       ++stats_.retransmissions_sent;
+      stats_.sent_again.add_response(t->last_status, sip::Method::Cancel);
       emit(*t, t->last_response);
     }
     return;
@@ -664,6 +710,10 @@ void TransactionLayer::fire(TransactionId id, Slot slot, TimePoint now) {
     case kRetransmit: {
       ++stats_.retransmissions_sent;
       const bool server = t->kind == TransactionKind::ServerInvite;
+      if (server)
+        stats_.sent_again.add_response(t->last_status, t->method);
+      else
+        stats_.sent_again.add_request(t->method);
       emit(*t, server ? t->last_response : t->request);
       // Timer A doubles without bound; E doubles up to T2 (and stays at T2
       // once a provisional came); G doubles up to T2.

@@ -116,6 +116,24 @@ struct OutgoingRequest {
   sip::Endpoint destination;
 };
 
+/// Counts per message type, named as on a ladder: "INVITE", "PRACK",
+/// "183 (INVITE)", "200 (BYE)". Counting happens only on a retransmission
+/// and there are few types, so a short list in first-seen order serves.
+class MessageTypeCounts {
+ public:
+  void add(std::string_view type, std::uint64_t n = 1);
+  void add_request(sip::Method method) { add(sip::method_name(method)); }
+  void add_response(int status, sip::Method method);
+  void merge(const MessageTypeCounts& other);
+  std::uint64_t total() const;
+  const std::vector<std::pair<std::string, std::uint64_t>>& items() const { return items_; }
+  /// "INVITE 3, 183 (INVITE) 1", or "none".
+  std::string describe() const;
+
+ private:
+  std::vector<std::pair<std::string, std::uint64_t>> items_;
+};
+
 struct TransactionStats {
   std::uint64_t requests_received = 0;
   std::uint64_t responses_received = 0;
@@ -127,6 +145,8 @@ struct TransactionStats {
   std::uint64_t timeouts = 0;
   std::uint64_t switched_to_tcp = 0;                   // §18.1.1 size rule
   std::uint64_t transport_errors = 0;                  // transactions ended by transport_failed()
+  MessageTypeCounts sent_again;                        // retransmissions_sent, by message type
+  MessageTypeCounts received_again;                    // retransmissions absorbed, by message type
 };
 
 class TransactionLayer final : public Node {

@@ -27,7 +27,9 @@ class Child {
     if (pid_ == 0) {
       ::dup2(fds[1], STDOUT_FILENO);
       ::dup2(fds[1], STDERR_FILENO);
-      ::close(fds[0]);
+      // Only standard I/O goes to the child: what the test process holds
+      // open (sockets, pipes of other children) is none of its business.
+      ::close_range(3, ~0U, 0);
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
       argv.push_back(nullptr);

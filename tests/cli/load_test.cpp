@@ -102,6 +102,23 @@ TEST(LoadCommand, CallsToAClosedUdpPortFailOnTheIcmpError) {
       << out.str();
 }
 
+// Out of file descriptors (prlimit, util-linux): each call fails with the
+// reason, the report is still printed, and the run ends by itself.
+TEST(LoadCommand, RunningOutOfFileDescriptorsFailsCallsWithTheReason) {
+  if (::access("/usr/bin/prlimit", X_OK) != 0) GTEST_SKIP() << "prlimit (util-linux) is not installed";
+  // Standard I/O and one event loop's epoll, two eventfds and UDP socket
+  // take descriptors 0–6 (a Child inherits nothing else): the TCP socket
+  // for the first INVITE is the one refused.
+  Child load({"/usr/bin/prlimit", "--nofile=7:7", IMSFLOW_BINARY, "load", "--target", "127.0.0.1:9", "--transport",
+              "tcp", "--threads", "1", "--calls", "3", "--rate", "20", "--no-progress"});
+  EXPECT_EQ(load.wait(), 1) << load.output();
+  EXPECT_NE(load.output().find("3 attempted"), std::string::npos) << load.output();
+  EXPECT_NE(load.output().find("3  503 transport error: cannot connect to TCP 127.0.0.1:9: cannot create a socket: "
+                               "Too many open files"),
+            std::string::npos)
+      << load.output();
+}
+
 // The generator's own latency figures and the analyzer's reading of the
 // capture of the same run describe the same calls.
 TEST(LoadCommand, LatencyPercentilesAgreeWithThePcapOfTheRun) {

@@ -95,6 +95,21 @@ TEST(CallGenerator, LossIsRecoveredByRetransmission) {
   EXPECT_EQ(rep.attempted, 200u);
   EXPECT_EQ(rep.established, 200u) << (rep.failures.empty() ? "" : rep.failures.begin()->first);
   EXPECT_GT(rep.transactions.retransmissions_sent + r.callee->transaction_stats().retransmissions_sent, 0u);
+  // Per message type, and adding up to the totals: with 5 % loss on 200
+  // calls, lost INVITEs come again from Timer A and lost 183s from the
+  // callee's RFC 3262 timer, which the caller sees as repeats.
+  auto count = [](const txn::MessageTypeCounts& c, std::string_view type) -> std::uint64_t {
+    for (const auto& [name, n] : c.items())
+      if (name == type) return n;
+    return 0;
+  };
+  const txn::TransactionStats callee = r.callee->transaction_stats();
+  EXPECT_EQ(rep.transactions.sent_again.total(), rep.transactions.retransmissions_sent);
+  EXPECT_EQ(callee.sent_again.total(), callee.retransmissions_sent);
+  EXPECT_GT(count(rep.transactions.sent_again, "INVITE"), 0u) << rep.transactions.sent_again.describe();
+  EXPECT_GT(count(callee.sent_again, "183 (INVITE)"), 0u) << callee.sent_again.describe();
+  EXPECT_EQ(callee.received_again.total(),
+            callee.request_retransmissions_received + callee.response_retransmissions_received);
 }
 
 struct InjectRow {
