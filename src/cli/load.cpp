@@ -226,6 +226,7 @@ int run_load(const LoadOptions& o, std::ostream& out, std::ostream& err) {
                             {"responses_absorbed", total.transactions.response_retransmissions_received},
                             {"sent_by_type", by_type(total.transactions.sent_again)},
                             {"received_by_type", by_type(total.transactions.received_again)}};
+    j["dropped"] = {{"count", total.dropped}, {"example", total.dropped_example}};
     nlohmann::json ts = nlohmann::json::array();
     for (const Sample& s : series)
       ts.push_back({{"t_s", s.t_s}, {"attempted", s.attempted}, {"established", s.established}, {"failed", s.failed},
@@ -258,6 +259,9 @@ int run_load(const LoadOptions& o, std::ostream& out, std::ostream& err) {
   out << fmt::format("  retransmits  {} sent, {} requests and {} responses absorbed\n",
                      total.transactions.retransmissions_sent, total.transactions.request_retransmissions_received,
                      total.transactions.response_retransmissions_received);
+  if (total.dropped != 0)
+    out << fmt::format("  dropped      {} messages from the network could not be used, e.g. {}\n", total.dropped,
+                       total.dropped_example);
   if (total.transactions.sent_again.total() + total.transactions.received_again.total() != 0) {
     out << fmt::format("               sent again: {}\n", total.transactions.sent_again.describe());
     out << fmt::format("               received again: {}\n", total.transactions.received_again.describe());

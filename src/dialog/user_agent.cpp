@@ -208,6 +208,7 @@ void UserAgent::emit(SessionEvent e) { observer_.on_session_event(e); }
 
 void UserAgent::drop(std::string reason) {
   // Bounded: malformed traffic at load must not grow memory.
+  ++dropped_count_;
   if (dropped_.size() >= 1000) dropped_.erase(dropped_.begin(), dropped_.begin() + 500);
   dropped_.push_back(std::move(reason));
 }

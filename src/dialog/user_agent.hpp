@@ -277,6 +277,8 @@ class UserAgent final : public txn::Node, private txn::TransactionUser {
   std::string contact() const { return contact_value(); }
   /// Why the last refused input was refused (for logs and tests).
   const std::vector<std::string>& dropped() const { return dropped_; }
+  /// Every drop since the start (dropped() keeps only the recent reasons).
+  std::uint64_t dropped_count() const { return dropped_count_; }
 
  private:
   struct Dialog;
@@ -429,6 +431,7 @@ class UserAgent final : public txn::Node, private txn::TransactionUser {
   std::size_t live_ = 0;
   std::uint64_t rng_;
   std::vector<std::string> dropped_;
+  std::uint64_t dropped_count_ = 0;
   sip::Endpoint current_remote_;  // source of the request being handled (for received/rport)
   std::string supported_;         // config_.supported as one header value
   sip::Message scratch_;

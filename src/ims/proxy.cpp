@@ -302,6 +302,13 @@ void StatefulProxy::finish_if_done(std::uint32_t number, TimePoint now) {
     layer_.send_response(c.server, status, local_response(c.request, c.upstream, status), now);
     return;
   }
+  if (c.best_status == 503) {
+    // §16.7 step 6: a 503 says the next hop is overloaded, not this proxy
+    // nor every route; upstream it becomes a 500, which does not make the
+    // previous hop stop sending us everything else.
+    layer_.send_response(c.server, 500, local_response(c.request, c.upstream, 500), now);
+    return;
+  }
   layer_.send_response(c.server, c.best_status, std::move(c.best_response), now);
 }
 

@@ -96,6 +96,8 @@ void GeneratorReport::merge(const GeneratorReport& o) {
   transactions.switched_to_tcp += o.transactions.switched_to_tcp;
   transactions.transport_errors += o.transactions.transport_errors;
   transactions.sent_again.merge(o.transactions.sent_again);
+  dropped += o.dropped;
+  if (dropped_example.empty()) dropped_example = o.dropped_example;
   transactions.received_again.merge(o.transactions.received_again);
 }
 
@@ -262,6 +264,8 @@ GeneratorReport CallGenerator::report() const {
   GeneratorReport r = report_;
   r.unfinished = calls_.size();
   r.transactions = ua_.transaction_stats();
+  r.dropped = ua_.dropped_count();
+  if (!ua_.dropped().empty()) r.dropped_example = ua_.dropped().front();
   return r;
 }
 

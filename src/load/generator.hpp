@@ -96,6 +96,10 @@ struct GeneratorReport {
   std::map<std::string, std::uint64_t> failures;  // "486 rejected with 486 Busy Here: callee busy" → count
   std::array<LatencySamples, kKpis> latency;
   txn::TransactionStats transactions;  // retransmissions sent and absorbed, timeouts, …
+  // Messages the UA could not use (unparsable, no dialog, no RSeq …), and
+  // the first reason, so a peer answering garbage shows as such.
+  std::uint64_t dropped = 0;
+  std::string dropped_example;
   void merge(const GeneratorReport& other);
 };
 

@@ -21,6 +21,7 @@
 #include <csignal>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <set>
 #include <string>
@@ -59,6 +60,9 @@ struct LoadRow {
   std::vector<std::string> caller;  // `imsflow load` options (the injection)
   int load_exit;                    // 0: every call ended as injected; 1: calls failed (no injection)
   Provoked expected;
+  // What the captures before the proxy see, when the proxy answers the
+  // caller otherwise (a 503 relayed as 500, RFC 3261 §16.7 step 6).
+  std::optional<Provoked> upstream_of_proxy = std::nullopt;
 };
 
 // A row with SIPp as the caller.
@@ -290,8 +294,11 @@ TEST_P(LoadRecorded, EveryCaptureGivesEachCallItsProvokedOutcome) {
 
   // The same calls at every capture point, each ended as provoked.
   std::vector<std::set<std::string>> seen;
-  for (const auto& [where, pcap] : run.captures(true))
-    seen.push_back(expect_as_provoked(where, pcap, row.expected, where.starts_with("proxy")));
+  for (const auto& [where, pcap] : run.captures(true)) {
+    const bool upstream = path == Path::ThroughProxy && !where.starts_with("callee");
+    const Provoked& expected = upstream && row.upstream_of_proxy ? *row.upstream_of_proxy : row.expected;
+    seen.push_back(expect_as_provoked(where, pcap, expected, where.starts_with("proxy")));
+  }
   for (const auto& ids : seen) EXPECT_EQ(ids, seen.front());
 }
 
@@ -313,7 +320,8 @@ const LoadRow kLoadRows[] = {
      {Outcome::Failed, 488, {D::Rejected}, "codec or media mismatch"}},
     // Overload: 503 with Retry-After (the caller backs off 1 s between calls).
     {"unavailable_503", {"--respond", "503", "--retry-after", "1"}, {}, 1,
-     {Outcome::Failed, 503, {D::Rejected}, "Retry-After: 1"}},
+     {Outcome::Failed, 503, {D::Rejected}, "Retry-After: 1"},
+     Provoked{Outcome::Failed, 500, {D::Rejected}, "overload or server failure in the IMS path"}},
 };
 
 std::string param_name(const char* row, Path path) { return std::string(row) + "_" + path_name(path); }

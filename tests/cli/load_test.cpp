@@ -10,11 +10,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "analyze/analyzer.hpp"
 #include "cli/child_process.hpp"
@@ -100,6 +102,53 @@ TEST(LoadCommand, CallsToAClosedUdpPortFailOnTheIcmpError) {
                            ": Connection refused"),
             std::string::npos)
       << out.str();
+}
+
+// A UAS that answers every datagram with bytes that are not SIP: the
+// answers are dropped with the parser's reason, shown in the report, and the
+// calls end at Timer B (64·T1, with T1 = 20 ms) instead of hanging.
+TEST(LoadCommand, AnswersThatAreNotSipAreDroppedWithTheReasonAndCallsTimeOut) {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  timeval wait{0, 100000};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+  std::atomic<bool> stop{false};
+  std::thread garbage([&] {
+    char buf[65536];
+    constexpr std::string_view kReply = "SIP/2.0 2OO OK\r\nnot a header\r\n\r\n";
+    while (!stop) {
+      sockaddr_in from{};
+      socklen_t from_len = sizeof from;
+      if (::recvfrom(fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &from_len) <= 0) continue;
+      ::sendto(fd, kReply.data(), kReply.size(), 0, reinterpret_cast<sockaddr*>(&from), from_len);
+    }
+  });
+  LoadOptions o;
+  o.target = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  o.rate = 20;
+  o.calls = 2;
+  o.t1_ms = 20;
+  o.progress = 0;
+  std::ostringstream out, err;
+  const int status = run_load(o, out, err);
+  stop = true;
+  garbage.join();
+  ::close(fd);
+  EXPECT_EQ(status, 1);
+  EXPECT_NE(out.str().find("0 established, 2 failed"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("2  408 no useful progress after INVITE: nothing answered before Timer B"),
+            std::string::npos)
+      << out.str();
+  EXPECT_NE(out.str().find("messages from the network could not be used, e.g. status line: expected a "
+                           "three-digit status code"),
+            std::string::npos)
+      << out.str();
+  EXPECT_NE(out.str().find("sent again: INVITE "), std::string::npos) << out.str();
 }
 
 // Out of file descriptors (prlimit, util-linux): each call fails with the
