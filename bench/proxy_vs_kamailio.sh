@@ -30,9 +30,10 @@
 # Usage:
 #   bench/proxy_vs_kamailio.sh [--imsflow PATH] [--rates "250 500 750 1000 1500 2000 3000"]
 #       [--seconds 10] [--reference 500] [--workers 4] [--kamailio-shm 1024]
-#       [--cpus LIST] [--repeat N] [--only imsflow|kamailio] [--out DIR]
+#       [--cpus LIST] [--repeat N] [--only imsflow|kamailio] [--out DIR] [--batch-window US]
 # --repeat runs every rate N times, the two proxies taking turns (so a load
 # change on a shared machine hits both), and the summary gives the median.
+# --batch-window gives imsflow core's --batch-window (microseconds; default 0).
 # --cpus pins either proxy (all of Kamailio's processes) to those CPUs with
 # taskset, e.g. --cpus 1; by default the scheduler places them.
 # Kamailio gets --kamailio-shm MB of shared memory (Debian's default, 64 MB,
@@ -66,6 +67,7 @@ while (($#)); do
     --cpus) cpus=$2; shift 2 ;;
     --repeat) repeat=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
+    --batch-window) batch_window=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "proxy_vs_kamailio: unknown argument '$1' (--help)" >&2; exit 2 ;;
@@ -162,7 +164,7 @@ start_proxy() {  # NAME DIR UAS_PORT -> sets proxy_pid, proxy_port
   [[ -n $cpus ]] && pin=(taskset -c "$cpus")
   if [[ $name == imsflow ]]; then
     proxy_port=$(free_port 2)
-    setsid "${pin[@]}" "$imsflow" core --listen "127.0.0.1:$proxy_port" --next-hop "127.0.0.1:$uas_port" --json \
+    setsid "${pin[@]}" "$imsflow" core --listen "127.0.0.1:$proxy_port" --next-hop "127.0.0.1:$uas_port" --batch-window "${batch_window:-0}" --json \
       > "$dir/proxy.out" 2>&1 &
   else
     proxy_port=$(free_port)

@@ -18,6 +18,7 @@ struct CoreOptions {
   std::string transport = "udp";
   double duration_s = 0;  // 0: until Ctrl-C
   bool json = false;
+  std::uint32_t batch_window_us = 0;  // net::LoopOptions::batch_window
   std::string pcap;       // write every message the P-CSCF and S-CSCF sent and received here, at exit
 };
 

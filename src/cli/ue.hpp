@@ -24,6 +24,7 @@ struct UeOptions {
   std::uint32_t retry_after_s = 0;       // with respond: the rejection's Retry-After, in seconds
   bool no_answer = false;                // --answer: take calls but never answer (100 Trying only)
   std::string codecs;                    // what it can receive, "PCMU,PCMA"; empty: AMR-WB, AMR, telephone-event
+  std::uint32_t batch_window_us = 0;     // net::LoopOptions::batch_window
   std::uint32_t t1_ms = 500;             // RFC 3261 T1: 18x and 2xx retransmissions, the 64·T1 give-ups
   std::string pcap;                      // write every message sent and received here, at exit
   double duration_s = 0;                 // stop by itself after this long (0: only on a signal)

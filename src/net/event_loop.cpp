@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 
 #include "net/event_loop_internal.hpp"
 #include "util/ascii.hpp"
@@ -335,6 +336,18 @@ void EventLoop::run_once(Duration max_wait) {
   fire_timers(now);
   if (now >= next_housekeeping_) housekeeping(now);
   flush();
+  if (options_.batch_window > Duration::zero() && worked_) gather(now);
+}
+
+void EventLoop::gather(TimePoint now) {
+  TimePoint until = now + options_.batch_window;
+  for (txn::Node* n : nodes_)
+    if (n)
+      if (auto d = n->next_deadline()) until = std::min(until, *d);
+  if (until <= now) return;
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(until - now).count();
+  timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+  ::nanosleep(&ts, nullptr);  // a signal cuts it short; its eventfd is read next
 }
 
 void EventLoop::wait(TimePoint limit) {
@@ -366,6 +379,7 @@ void EventLoop::wait(TimePoint limit) {
       n = epoll_wait(epoll_fd_, events, kMaxEvents, static_cast<int>(std::min<long long>(ms, 1 << 30)));
     }
   }
+  worked_ = n > 0;
   if (n <= 0) return;  // timeout, or EINTR (a signal: its eventfd is read next time)
   const TimePoint now = Clock::now();
   for (int i = 0; i < n; ++i) dispatch(events[i].data.u64, events[i].events, now);

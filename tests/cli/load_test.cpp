@@ -155,6 +155,11 @@ TEST(LoadCommand, AnswersThatAreNotSipAreDroppedWithTheReasonAndCallsTimeOut) {
 // reason, the report is still printed, and the run ends by itself.
 TEST(LoadCommand, RunningOutOfFileDescriptorsFailsCallsWithTheReason) {
   if (::access("/usr/bin/prlimit", X_OK) != 0) GTEST_SKIP() << "prlimit (util-linux) is not installed";
+#if defined(__SANITIZE_ADDRESS__)
+  // The sanitizer runtime opens a pipe of its own to check pointers (UBSan's
+  // vptr check), and reports a false error when none is left to it.
+  GTEST_SKIP() << "out of descriptors starves the sanitizer runtime; the release suite runs this";
+#endif
   // Standard I/O and one event loop's epoll, two eventfds and UDP socket
   // take descriptors 0–6 (a Child inherits nothing else): the TCP socket
   // for the first INVITE is the one refused.

@@ -65,6 +65,55 @@ TEST(EventLoopBind, TlsIsRefusedWithAReason) {
   EXPECT_EQ(bound.error().code, NetErrorCode::UnsupportedTransport);
 }
 
+// --- batch window -------------------------------------------------------------------
+
+// A node with one timer, due at `due`; counts datagrams and when advance() ran.
+class TimedSink final : public txn::Node {
+ public:
+  std::uint64_t received = 0;
+  std::optional<TimePoint> due, fired_at;
+  void receive(std::string_view, const Endpoint&, const Endpoint&, TimePoint) override { ++received; }
+  void advance(TimePoint now) override {
+    if (due && now >= *due) {
+      fired_at = now;
+      due.reset();
+    }
+  }
+  std::optional<TimePoint> next_deadline() const override { return due; }
+  void take_transmits(std::vector<txn::Transmit>&) override {}
+};
+
+// With a batch window, datagrams that arrive one by one are taken a batch at
+// a time, and no timer waits for the window to end.
+TEST(EventLoopBatchWindow, GathersDatagramsIntoFewReceivesAndKeepsTimersOnTime) {
+  LoopOptions o = quiet();
+  o.batch_window = 500ms;
+  EventLoop loop(o);
+  TimedSink sink;
+  auto at = loop.attach(sink, loopback());
+  ASSERT_TRUE(at) << at.error().describe();
+  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  const SocketAddress to = to_socket_address(*at);
+  // 20 datagrams, 1 ms apart, from another thread; the first wakes the loop,
+  // the window gathers the rest.
+  std::thread sender([&] {
+    for (int i = 0; i < 20; ++i) {
+      ::sendto(fd, "\r\n\r\nOPTIONS", 11, 0, to.get(), to.length);
+      std::this_thread::sleep_for(1ms);
+    }
+  });
+  ASSERT_EQ(loop.run_until([&] { return loop.counters().datagrams_in == 20; }, 10s), StopReason::Done);
+  sender.join();
+  EXPECT_LE(loop.counters().receive_batches, 3u) << "one recvmmsg per window, not one per datagram";
+  // A timer due soon after a wake-up with work fires at its time, not after the window.
+  const TimePoint start = Clock::now();
+  sink.due = start + 20ms;
+  ::sendto(fd, "\r\n\r\nOPTIONS", 11, 0, to.get(), to.length);
+  ASSERT_EQ(loop.run_until([&] { return sink.fired_at.has_value(); }, 10s), StopReason::Done);
+  EXPECT_LT(*sink.fired_at - start, 400ms) << "the 500 ms window did not hold the timer back";
+  ::close(fd);
+}
+
 // --- INVITE sessions between two user agents --------------------------------------
 
 class TwoAgents : public ::testing::Test {
