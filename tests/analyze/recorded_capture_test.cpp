@@ -93,17 +93,8 @@ std::string sipp_program() {
 // A UDP port on 127.0.0.1 the kernel calls free now (for SIPp's RTP echo
 // socket, which it would otherwise put on 6000 whatever else runs).
 std::uint16_t free_udp_port() {
-  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-  if (fd < 0) return 0;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
   std::uint16_t port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-    port = ntohs(a.sin_port);
-  ::close(fd);
+  if (const int fd = cli::loopback_udp_socket(port); fd >= 0) ::close(fd);
   return port;
 }
 

@@ -2,7 +2,10 @@
 // standard output and error read through a pipe.
 #pragma once
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +19,25 @@
 namespace imsflow::cli {
 
 using namespace std::chrono_literals;
+
+/// A UDP socket bound to an ephemeral port of 127.0.0.1 (-1 on failure),
+/// its port in `port`: a peer played by the test, or, closed at once, a
+/// port the kernel calls free.
+inline int loopback_udp_socket(std::uint16_t& port) {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  port = ntohs(a.sin_port);
+  return fd;
+}
 
 // The imsflow binary as a child, its standard output read through a pipe.
 class Child {

@@ -78,18 +78,11 @@ TEST(LoadCommand, RejectedCallsAreCountedByCauseAndFailTheRun) {
 // INVITE fails its call at once as a transport error (RFC 3261 §18.4, §8.1.3.1:
 // a 503), rather than after Timer B.
 TEST(LoadCommand, CallsToAClosedUdpPortFailOnTheIcmpError) {
-  std::string closed_port;
-  {
-    const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    closed_port = std::to_string(ntohs(a.sin_port));
-    ::close(fd);
-  }
+  std::uint16_t port = 0;
+  const int fd = loopback_udp_socket(port);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  const std::string closed_port = std::to_string(port);
   LoadOptions o;
   o.target = "127.0.0.1:" + closed_port;
   o.rate = 50;
@@ -108,13 +101,9 @@ TEST(LoadCommand, CallsToAClosedUdpPortFailOnTheIcmpError) {
 // answers are dropped with the parser's reason, shown in the report, and the
 // calls end at Timer B (64·T1, with T1 = 20 ms) instead of hanging.
 TEST(LoadCommand, AnswersThatAreNotSipAreDroppedWithTheReasonAndCallsTimeOut) {
-  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  std::uint16_t port = 0;
+  const int fd = loopback_udp_socket(port);
+  ASSERT_GE(fd, 0);
   timeval wait{0, 100000};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
   std::atomic<bool> stop{false};
@@ -129,7 +118,7 @@ TEST(LoadCommand, AnswersThatAreNotSipAreDroppedWithTheReasonAndCallsTimeOut) {
     }
   });
   LoadOptions o;
-  o.target = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  o.target = "127.0.0.1:" + std::to_string(port);
   o.rate = 20;
   o.calls = 2;
   o.t1_ms = 20;
