@@ -99,6 +99,7 @@ int run_load(const LoadOptions& o, std::ostream& out, std::ostream& err) {
     c.target = *target;
     c.media_address = local->address.to_string();
     c.rate = o.rate / threads;
+    c.phase = static_cast<double>(i) / threads;  // thread i's first call 1/rate after thread i-1's
     c.ramp = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(o.ramp_s));
     c.max_calls = o.calls == 0 ? 0 : o.calls / threads + (i < o.calls % threads ? 1 : 0);
     if (o.calls != 0 && c.max_calls == 0) continue;  // fewer calls than threads

@@ -1,5 +1,6 @@
 #include "load/generator.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -103,6 +104,7 @@ void GeneratorReport::merge(const GeneratorReport& o) {
 
 CallGenerator::CallGenerator(GeneratorConfig config, TimePoint start)
     : config_(std::move(config)), ua_(ua_config(config_), *this), start_(start), last_refill_(start) {
+  tokens_ = 1 - std::clamp(config_.phase, 0.0, 1.0);
   request_.target = config_.target_uri;
   request_.next_hop = config_.target;
   sdp::LocalMedia media;

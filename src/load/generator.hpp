@@ -71,6 +71,10 @@ struct GeneratorConfig {
   sip::Endpoint target;        // where INVITEs go
   std::string media_address = "127.0.0.1";
   double rate = 10;            // calls per second from this generator
+  // Where in its first call interval this generator starts, from 0 (a call
+  // at once) to 1: generators sharing a rate take turns instead of all
+  // starting a call at the same instant.
+  double phase = 0;
   Duration ramp{};             // the rate rises linearly from 0 over this
   std::uint64_t max_calls = 0;      // 0: no limit
   Duration duration{};              // calls start during this long (0: no limit)
@@ -162,7 +166,7 @@ class CallGenerator final : public txn::Node, private dialog::SessionObserver {
   dialog::CallRequest request_;
   TimePoint start_;
   TimePoint last_refill_;
-  double tokens_ = 1;      // one call may start at once
+  double tokens_ = 1;      // set from config_.phase: 1 lets a call start at once
   TimePoint paused_until_;  // a 503/500 with Retry-After asked for quiet until then
   bool stopped_ = false;
   std::unordered_map<std::uint32_t, Call> calls_;  // by session index

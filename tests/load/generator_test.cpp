@@ -72,6 +72,21 @@ TEST(CallGenerator, HoldsTheRateAndEstablishesEveryCall) {
   EXPECT_NEAR(rep.latency[static_cast<std::size_t>(Kpi::ProvisionalToPrack)].percentile_ms(0.5), 10.0, 1.0);
 }
 
+// Generators that share a rate (one per thread) take turns: with phase
+// 0.5 at 10 calls/s the first call starts half an interval (50 ms) late,
+// then every 100 ms.
+TEST(CallGenerator, PhaseDelaysTheFirstCallByThatShareOfAnInterval) {
+  GeneratorConfig c = config(10, 3);
+  c.phase = 0.5;
+  Bench r(c);
+  r.net.run_for(40ms);
+  EXPECT_EQ(r.generator->live().attempted.load(), 0u);
+  r.net.run_for(20ms);  // 60 ms
+  EXPECT_EQ(r.generator->live().attempted.load(), 1u);
+  r.net.run_for(100ms);  // 160 ms
+  EXPECT_EQ(r.generator->live().attempted.load(), 2u);
+}
+
 TEST(CallGenerator, RampsUpAndRespectsMaxConcurrent) {
   GeneratorConfig c = config(1000, 0);
   c.duration = 2s;
