@@ -76,9 +76,7 @@ int run_load(const LoadOptions& o, std::ostream& out, std::ostream& err) {
   if (!inject) return usage("--inject must be no-prack, no-ack, cancel-after:SECONDS or bye-early, not '" + o.inject + "'");
   const unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
 
-  net::LoopOptions loop_options;
-  loop_options.batch_window = std::chrono::microseconds(o.batch_window_us);
-  net::ShardedLoops loops(threads, loop_options);
+  net::ShardedLoops loops(threads, net::LoopOptions::with_batch_window(std::chrono::microseconds(o.batch_window_us)));
   auto locals = loops.bind_each(*local);
   if (!locals) return usage("cannot bind " + o.local + ": " + locals.error().describe());
   const std::string to = o.to.empty() ? "sip:load@" + target->to_string() : o.to;
@@ -92,8 +90,7 @@ int run_load(const LoadOptions& o, std::ostream& out, std::ostream& err) {
     c.ua.local = (*locals)[i];
     c.ua.user = "load";
     c.ua.seed = 1000 + i * 7919;
-    c.ua.timers.t1 = std::chrono::milliseconds(o.t1_ms);
-    c.ua.timers.t2 = std::max(c.ua.timers.t2, c.ua.timers.t1);  // T2 is the cap of the backoff, never below T1
+    c.ua.timers.set_t1(std::chrono::milliseconds(o.t1_ms));
     c.profile = *profile;
     c.target_uri = to;
     c.target = *target;

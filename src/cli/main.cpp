@@ -11,6 +11,12 @@
 #include "cli/sim.hpp"
 #include "cli/ue.hpp"
 
+namespace {
+constexpr const char* kBatchWindowHelp =
+    "Microseconds each event loop waits after a wake-up with work, so the next finds many datagrams: less CPU per "
+    "call at high rates, up to this much latency per hop (0: none)";
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{"imsflow: speak, load and read the VoLTE/IMS SIP session ladder"};
   app.set_version_flag("--version", "imsflow 0.1.0");
@@ -42,7 +48,7 @@ int main(int argc, char** argv) {
   core_cmd->add_option("--transport", core.transport, "udp or tcp, for its own URIs")->capture_default_str();
   core_cmd->add_option("--duration", core.duration_s, "Stop by itself after this many seconds");
   core_cmd->add_flag("--json", core.json, "Print the final counters as JSON");
-  core_cmd->add_option("--batch-window", core.batch_window_us, "Microseconds each event loop waits after a wake-up with work, so the next finds many datagrams: less CPU per call at high rates, up to this much latency per hop (0: none)")
+  core_cmd->add_option("--batch-window", core.batch_window_us, kBatchWindowHelp)
       ->capture_default_str();
   core_cmd->add_option("--pcap", core.pcap,
                        "Write every message the P-CSCF and S-CSCF sent and received here when it stops (held in "
@@ -79,7 +85,7 @@ int main(int argc, char** argv) {
                        "RFC 3261 T1 in milliseconds: first retransmission interval; transactions give up after 64*T1")
       ->capture_default_str();
   load_cmd->add_option("--batch-window", load.batch_window_us,
-                       "Microseconds each event loop waits after a wake-up with work, so the next finds many datagrams: less CPU per call at high rates, up to this much latency per hop (0: none)")
+                       kBatchWindowHelp)
       ->capture_default_str();
   load_cmd->add_flag("--progress,!--no-progress", load.progress,
                      "One live progress line (default when stderr is a terminal), or periodic lines");
@@ -133,7 +139,7 @@ int main(int argc, char** argv) {
   ue_cmd->add_option("--codecs", ue.codecs,
                      "Codecs it can receive, e.g. PCMU,PCMA (default AMR-WB,AMR,telephone-event); an offer with "
                      "none of them gets 488");
-  ue_cmd->add_option("--batch-window", ue.batch_window_us, "Microseconds each event loop waits after a wake-up with work, so the next finds many datagrams: less CPU per call at high rates, up to this much latency per hop (0: none)")
+  ue_cmd->add_option("--batch-window", ue.batch_window_us, kBatchWindowHelp)
       ->capture_default_str();
   ue_cmd->add_option("--t1", ue.t1_ms,
                      "RFC 3261 T1 in milliseconds: reliable 18x and 2xx retransmissions start at it; an unPRACKed "

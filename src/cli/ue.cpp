@@ -93,11 +93,6 @@ load::AnswerBehaviour answer_behaviour(const UeOptions& o, load::Profile profile
   return b;
 }
 
-void apply_timers(const UeOptions& o, dialog::UserAgentConfig& config) {
-  config.timers.t1 = std::chrono::milliseconds(o.t1_ms);
-  config.timers.t2 = std::max(config.timers.t2, config.timers.t1);  // T2 caps the backoff, never below T1
-}
-
 void write_pcap(const UeOptions& o, const std::vector<std::vector<net::ObservedMessage>>& seen, std::ostream& err) {
   if (o.pcap.empty()) return;
   if (auto status = net::write_recorded_pcap(o.pcap, seen); !status)
@@ -127,7 +122,7 @@ int run_registered_ue(const UeOptions& o, load::Profile profile, const std::vect
   c.ua.local = *bound;
   c.ua.user = me->impi.substr(0, me->impi.find('@'));
   load::apply_profile(profile, c.ua);
-  apply_timers(o, c.ua);
+  c.ua.timers.set_t1(std::chrono::milliseconds(o.t1_ms));
   c.impi = me->impi;
   c.impu = me->impus.front();
   c.home_domain = me->impi.find('@') == std::string::npos ? "ims.example" : me->impi.substr(me->impi.find('@') + 1);
@@ -253,9 +248,7 @@ int run_ue(const UeOptions& o, std::ostream& out, std::ostream& err) {
     return 2;
   }
   if (!o.register_at.empty()) {
-    net::LoopOptions loop_options;
-    loop_options.batch_window = std::chrono::microseconds(o.batch_window_us);
-    net::EventLoop loop(loop_options);
+    net::EventLoop loop(net::LoopOptions::with_batch_window(std::chrono::microseconds(o.batch_window_us)));
     auto bound = loop.bind(*listen);
     if (!bound) {
       err << "imsflow ue: cannot listen on " << o.listen << ": " << bound.error().describe() << "\n";
@@ -267,9 +260,7 @@ int run_ue(const UeOptions& o, std::ostream& out, std::ostream& err) {
   // callers' sockets over them, and each dialog stays in its thread). A UDP
   // listener also takes TCP on the same port (RFC 3261 §18.1.1 size rule).
   const unsigned threads = std::max(1u, o.threads);
-  net::LoopOptions loop_options;
-  loop_options.batch_window = std::chrono::microseconds(o.batch_window_us);
-  net::ShardedLoops loops(threads, loop_options);
+  net::ShardedLoops loops(threads, net::LoopOptions::with_batch_window(std::chrono::microseconds(o.batch_window_us)));
   auto bound = loops.bind(*listen);
   if (!bound) {
     err << "imsflow ue: cannot listen on " << o.listen << ": " << bound.error().describe() << "\n";
@@ -287,7 +278,7 @@ int run_ue(const UeOptions& o, std::ostream& out, std::ostream& err) {
     config.user = "ue";
     config.seed = 1 + i * 7919;
     load::apply_profile(*profile, config);
-    apply_timers(o, config);
+    config.timers.set_t1(std::chrono::milliseconds(o.t1_ms));
     answerers.push_back(std::make_unique<CountingAnswerer>(behaviour));
     uas.push_back(std::make_unique<dialog::UserAgent>(config, *answerers.back()));
     answerers.back()->bind(*uas.back());

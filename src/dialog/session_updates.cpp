@@ -203,8 +203,7 @@ void UserAgent::on_reinvite(Session& s, Dialog& d, txn::TransactionId server, co
   if (has_sdp(invite) && refuse_offer_while_open(s, d, server, invite, now)) return;
   // The caller answers a re-INVITE (a refresh, hold, codec change) on the
   // dialog it kept; a fork it released has no session to change.
-  const bool kept_dialog = s.role == SessionRole::Uas || (s.confirmed != SIZE_MAX && &d == &s.dialogs[s.confirmed]);
-  if (s.update_pending || s.state != SessionState::Confirmed || !kept_dialog ||
+  if (s.update_pending || s.state != SessionState::Confirmed || kept_dialog(s) != &d ||
       d.oa.phase == OfferAnswerPhase::LocalOffer || d.oa.phase == OfferAnswerPhase::RemoteOffer) {
     respond_in_txn(server, invite, s.update_pending ? 491 : 500, now, {}, "Retry-After", "1");
     return;

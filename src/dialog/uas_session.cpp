@@ -2,6 +2,8 @@
 // (RFC 3262), 2xx until ACK, PRACK matching, and in-dialog requests.
 #include "dialog/session_state.hpp"
 
+#include <utility>
+
 namespace imsflow::dialog {
 
 using namespace internal;
@@ -37,19 +39,15 @@ void UserAgent::on_request(txn::TransactionId server, const sip::Message& reques
       }
     }
     if (s->session_interval != 0) start_session_timer(*s, now);
-    if (s->reinvite) {
-      s->reinvite = false;  // the ACK of a re-INVITE: the session was already up
-      if (s->bye_wanted) {
+    const bool reinvite = std::exchange(s->reinvite, false);
+    if (!reinvite) s->times.ack = now;
+    if (s->bye_wanted) {
+      if (Dialog* kept = kept_dialog(*s)) {
         s->state = SessionState::Terminating;
-        if (Dialog* kept = kept_dialog(*s)) send_bye(*s, *kept, now);
+        send_bye(*s, *kept, now);
       }
-      return;
     }
-    s->times.ack = now;
-    if (s->bye_wanted && !s->dialogs.empty()) {
-      s->state = SessionState::Terminating;
-      send_bye(*s, s->dialogs.front(), now);
-    }
+    if (reinvite) return;  // the ACK of a re-INVITE: the session was already up
     SessionEvent e = session_event(SessionEventKind::Confirmed, SessionId{static_cast<std::uint32_t>(s - sessions_.data()), s->generation}, now);
     e.status = 200;
     e.remote_tag = s->dialogs.empty() ? std::string() : s->dialogs.front().remote_tag;

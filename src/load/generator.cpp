@@ -97,9 +97,9 @@ void GeneratorReport::merge(const GeneratorReport& o) {
   transactions.switched_to_tcp += o.transactions.switched_to_tcp;
   transactions.transport_errors += o.transactions.transport_errors;
   transactions.sent_again.merge(o.transactions.sent_again);
+  transactions.received_again.merge(o.transactions.received_again);
   dropped += o.dropped;
   if (dropped_example.empty()) dropped_example = o.dropped_example;
-  transactions.received_again.merge(o.transactions.received_again);
 }
 
 CallGenerator::CallGenerator(GeneratorConfig config, TimePoint start)

@@ -339,11 +339,15 @@ void EventLoop::run_once(Duration max_wait) {
   if (options_.batch_window > Duration::zero() && worked_) gather(now);
 }
 
-void EventLoop::gather(TimePoint now) {
-  TimePoint until = now + options_.batch_window;
-  for (txn::Node* n : nodes_)
+TimePoint EventLoop::earliest_deadline(TimePoint bound) const {
+  for (const txn::Node* n : nodes_)
     if (n)
-      if (auto d = n->next_deadline()) until = std::min(until, *d);
+      if (auto d = n->next_deadline()) bound = std::min(bound, *d);
+  return bound;
+}
+
+void EventLoop::gather(TimePoint now) {
+  const TimePoint until = earliest_deadline(now + options_.batch_window);
   if (until <= now) return;
   const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(until - now).count();
   timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
@@ -351,10 +355,7 @@ void EventLoop::gather(TimePoint now) {
 }
 
 void EventLoop::wait(TimePoint limit) {
-  TimePoint deadline = std::min(limit, next_housekeeping_);
-  for (txn::Node* n : nodes_)
-    if (n)
-      if (auto d = n->next_deadline()) deadline = std::min(deadline, *d);
+  TimePoint deadline = earliest_deadline(std::min(limit, next_housekeeping_));
   {
     std::lock_guard lock(posted_mutex_);
     if (!posted_.empty()) deadline = TimePoint::min();

@@ -99,6 +99,13 @@ struct LoopOptions {
   /// and context switches per call at high rates, for up to this much added
   /// latency per hop. Zero: look again at once.
   Duration batch_window{};
+  /// The defaults with a batch window of `window` (the --batch-window of
+  /// load, ue and core).
+  static LoopOptions with_batch_window(Duration window) {
+    LoopOptions o;
+    o.batch_window = window;
+    return o;
+  }
   /// Receives one line per notable event (a connection closed for a reason,
   /// a send error). Empty: written to stderr.
   std::function<void(std::string_view)> log;
@@ -220,6 +227,8 @@ class EventLoop {
   void read_udp_errors(Binding& b, TimePoint now);
   /// Sleeps out the batch window (LoopOptions::batch_window).
   void gather(TimePoint now);
+  /// The earliest timer of the attached Nodes, or `bound` if none is sooner.
+  TimePoint earliest_deadline(TimePoint bound) const;
   bool worked_ = false;  // the last wait returned events
   void run_posted();
   void fire_timers(TimePoint now);

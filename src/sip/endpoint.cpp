@@ -72,19 +72,6 @@ std::size_t format_ipv4(const std::uint8_t* octets, char* out) {
   }
   return static_cast<std::size_t>(p - out);
 }
-
-/// Decimal text of a port into `out` (at least 5 bytes); returns the length.
-std::size_t format_port(std::uint16_t port, char* out) {
-  char digits[5];
-  std::size_t n = 0;
-  unsigned v = port;
-  do {
-    digits[n++] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  } while (v != 0);
-  for (std::size_t i = 0; i < n; ++i) out[i] = digits[n - 1 - i];
-  return n;
-}
 }  // namespace
 
 std::string IpAddress::to_string() const {
@@ -121,8 +108,8 @@ std::string Endpoint::to_string() const {
   char buf[15 + 1 + 5];
   std::size_t n = format_ipv4(address.bytes.data(), buf);
   buf[n++] = ':';
-  n += format_port(port, buf + n);
-  return std::string(buf, n);
+  char* const end = std::to_chars(buf + n, buf + sizeof buf, port).ptr;
+  return std::string(buf, end);
 }
 
 std::size_t EndpointHash::operator()(const Endpoint& e) const noexcept {

@@ -211,6 +211,25 @@ std::string MessageTypeCounts::describe() const {
 
 // --- the layer ----------------------------------------------------------------
 
+// Each retransmission is counted in the totals and by message type at once,
+// so the two cannot disagree.
+void TransactionLayer::request_sent_again(sip::Method method) {
+  ++stats_.retransmissions_sent;
+  stats_.sent_again.add_request(method);
+}
+void TransactionLayer::response_sent_again(int status, sip::Method method) {
+  ++stats_.retransmissions_sent;
+  stats_.sent_again.add_response(status, method);
+}
+void TransactionLayer::request_received_again(sip::Method method) {
+  ++stats_.request_retransmissions_received;
+  stats_.received_again.add_request(method);
+}
+void TransactionLayer::response_received_again(int status, sip::Method method) {
+  ++stats_.response_retransmissions_received;
+  stats_.received_again.add_response(status, method);
+}
+
 TransactionLayer::TransactionLayer(TransactionUser& user, TimerConfig config, std::uint64_t branch_seed)
     : user_(user), config_(config), branch_state_(branch_seed) {
   slots_.emplace_back();  // slot 0 is never used, so an index of 0 with generation 0 means "none"
@@ -447,17 +466,16 @@ void TransactionLayer::on_response(const sip::Message& msg, const sip::Endpoint&
         if (status >= 200 && status < 300) {
           user_.on_response(id, msg, now);  // a 2xx retransmission or another fork's 2xx
         } else {
-          ++stats_.response_retransmissions_received;
-          stats_.received_again.add_response(status, t->method);
+          response_received_again(status, t->method);
         }
         return;
       case TransactionState::Completed:
         if (status >= 300) {
-          ++stats_.response_retransmissions_received;
-          stats_.received_again.add_response(status, t->method);
-          ++stats_.retransmissions_sent;
-          stats_.sent_again.add_request(sip::Method::Ack);
-          if (!t->ack.empty()) emit(*t, t->ack);  // the final was retransmitted: our ACK was lost
+          response_received_again(status, t->method);
+          if (!t->ack.empty()) {  // the final was retransmitted: our ACK was lost
+            request_sent_again(sip::Method::Ack);
+            emit(*t, t->ack);
+          }
         }
         return;
       default:
@@ -479,8 +497,7 @@ void TransactionLayer::on_response(const sip::Message& msg, const sip::Endpoint&
       user_.on_response(id, msg, now);
       return;
     default:
-      ++stats_.response_retransmissions_received;
-      stats_.received_again.add_response(msg.status_code(), t->method);
+      response_received_again(msg.status_code(), t->method);
       return;
   }
 }
@@ -535,12 +552,10 @@ void TransactionLayer::on_request(const sip::Message& msg, const sip::Endpoint& 
       return;
     }
     // A retransmitted request: answer with the last response, if any.
-    ++stats_.request_retransmissions_received;
-    stats_.received_again.add_request(method);
+    request_received_again(method);
     if (!t->last_response.empty() && t->state != TransactionState::Accepted &&
         t->state != TransactionState::Confirmed) {
-      ++stats_.retransmissions_sent;
-      stats_.sent_again.add_response(t->last_status, t->method);
+      response_sent_again(t->last_status, t->method);
       emit(*t, t->last_response);
     }
     return;
@@ -598,11 +613,9 @@ void TransactionLayer::on_cancel(const sip::Message& cancel, const sip::Endpoint
   server_transaction_key(cancel, sip::Method::Cancel, key_scratch_);
   if (Transaction* t = find(lookup(key_scratch_))) {
     // A retransmitted CANCEL.
-    ++stats_.request_retransmissions_received;
-    stats_.received_again.add_request(sip::Method::Cancel);
+    request_received_again(sip::Method::Cancel);
     if (!t->last_response.empty()) {
-      ++stats_.retransmissions_sent;
-      stats_.sent_again.add_response(t->last_status, sip::Method::Cancel);
+      response_sent_again(t->last_status, sip::Method::Cancel);
       emit(*t, t->last_response);
     }
     return;
@@ -708,12 +721,11 @@ void TransactionLayer::fire(TransactionId id, Slot slot, TimePoint now) {
   t->deadline[slot] = TimePoint::max();
   switch (slot) {
     case kRetransmit: {
-      ++stats_.retransmissions_sent;
       const bool server = t->kind == TransactionKind::ServerInvite;
       if (server)
-        stats_.sent_again.add_response(t->last_status, t->method);
+        response_sent_again(t->last_status, t->method);
       else
-        stats_.sent_again.add_request(t->method);
+        request_sent_again(t->method);
       emit(*t, server ? t->last_response : t->request);
       // Timer A doubles without bound; E doubles up to T2 (and stays at T2
       // once a provisional came); G doubles up to T2.

@@ -21,6 +21,7 @@
 // 2xx (RFC 6026 moves both to the TU), reliable provisionals (RFC 3262).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -51,6 +52,12 @@ struct TimerConfig {
   bool send_100_trying = true;
 
   Duration timeout_64t1() const { return 64 * t1; }
+  /// A T1 other than the RFC's 500 ms (tests, lab networks); T2 caps the
+  /// retransmission backoff, so it never stays below T1.
+  void set_t1(Duration value) {
+    t1 = value;
+    t2 = std::max(t2, t1);
+  }
 };
 
 enum class TransactionKind : std::uint8_t { ClientInvite, ClientNonInvite, ServerInvite, ServerNonInvite };
@@ -250,6 +257,10 @@ class TransactionLayer final : public Node {
   /// names a timer that will really fire (a driver sleeps until it).
   void prune_timers();
   void emit(const Transaction& t, const std::string& bytes);
+  void request_sent_again(sip::Method method);
+  void response_sent_again(int status, sip::Method method);
+  void request_received_again(sip::Method method);
+  void response_received_again(int status, sip::Method method);
   void emit(const sip::Endpoint& from, const sip::Endpoint& to, std::string bytes);
 
   void on_request(const sip::Message& msg, const sip::Endpoint& remote, const sip::Endpoint& local, TimePoint now);

@@ -24,6 +24,16 @@
 namespace imsflow::cli {
 namespace {
 
+// `calls` calls at `rate` calls/s to 127.0.0.1:`port`, without progress lines.
+LoadOptions calls_to(const std::string& port, double rate, std::uint64_t calls) {
+  LoadOptions o;
+  o.target = "127.0.0.1:" + port;
+  o.rate = rate;
+  o.calls = calls;
+  o.progress = 0;
+  return o;
+}
+
 TEST(LoadCommand, HoldsFiveHundredCallsPerSecondForTenSeconds) {
   Child ue({IMSFLOW_BINARY, "ue", "--listen", "127.0.0.1:0", "--answer"});
   const std::string port = wait_for(ue, R"(answering on 127\.0\.0\.1:(\d+))");
@@ -63,11 +73,7 @@ TEST(LoadCommand, RejectedCallsAreCountedByCauseAndFailTheRun) {
   Child ue({IMSFLOW_BINARY, "ue", "--listen", "127.0.0.1:0", "--answer", "--respond", "486"});
   const std::string port = wait_for(ue, R"(answering on 127\.0\.0\.1:(\d+))");
   ASSERT_FALSE(port.empty()) << ue.output();
-  LoadOptions o;
-  o.target = "127.0.0.1:" + port;
-  o.rate = 100;
-  o.calls = 50;
-  o.progress = 0;
+  const LoadOptions o = calls_to(port, 100, 50);
   std::ostringstream out, err;
   EXPECT_EQ(run_load(o, out, err), 1);
   EXPECT_NE(out.str().find("50 attempted"), std::string::npos) << out.str();
@@ -83,11 +89,7 @@ TEST(LoadCommand, CallsToAClosedUdpPortFailOnTheIcmpError) {
   ASSERT_GE(fd, 0);
   ::close(fd);
   const std::string closed_port = std::to_string(port);
-  LoadOptions o;
-  o.target = "127.0.0.1:" + closed_port;
-  o.rate = 50;
-  o.calls = 5;
-  o.progress = 0;
+  const LoadOptions o = calls_to(closed_port, 50, 5);
   std::ostringstream out, err;
   EXPECT_EQ(run_load(o, out, err), 1);
   EXPECT_NE(out.str().find("0 established, 5 failed"), std::string::npos) << out.str();
@@ -117,12 +119,8 @@ TEST(LoadCommand, AnswersThatAreNotSipAreDroppedWithTheReasonAndCallsTimeOut) {
       ::sendto(fd, kReply.data(), kReply.size(), 0, reinterpret_cast<sockaddr*>(&from), from_len);
     }
   });
-  LoadOptions o;
-  o.target = "127.0.0.1:" + std::to_string(port);
-  o.rate = 20;
-  o.calls = 2;
+  LoadOptions o = calls_to(std::to_string(port), 20, 2);
   o.t1_ms = 20;
-  o.progress = 0;
   std::ostringstream out, err;
   const int status = run_load(o, out, err);
   stop = true;
