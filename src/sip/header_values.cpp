@@ -274,6 +274,7 @@ std::optional<SyntaxError> internal::parse_param_value_fresh(Scanner& s, bool st
     while (!s.at_end()) {
       // Plain value bytes first, in a tight loop; the checks below see the rest.
       const char* p = base + s.pos();
+      p = scan::skip_common(p, end, scan::kCommonValue);
       while (p < end && !(kValueStops[static_cast<unsigned char>(*p)] & stops)) ++p;
       s.set_pos(static_cast<std::size_t>(p - base));
       if (s.at_end()) break;

@@ -105,6 +105,7 @@ std::optional<SyntaxError> parse_header_params(Scanner& s, Params& out, OnParam&
     }
     q = skip_lws(q + 1);
     const char* const name = q;
+    q = scan::skip_common(q, end, scan::kCommonToken);
     while (q < end && ascii::is_token(*q)) ++q;
     if (q == name) {
       s.set_pos(static_cast<std::size_t>(q - base));
@@ -122,6 +123,7 @@ std::optional<SyntaxError> parse_header_params(Scanner& s, Params& out, OnParam&
         if (!quoted) return quoted.error();
         r = base + s.pos();
       } else {
+        r = scan::skip_common(r, end, scan::kCommonToken);
         while (r < end && internal::is_gen_value_char(*r)) ++r;
         if (r == v) {
           s.set_pos(static_cast<std::size_t>(r - base));

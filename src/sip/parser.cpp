@@ -390,7 +390,8 @@ Result<std::size_t, ParseError> MessageParser::run() {
       lf = next;
     }
     // The name stops at the latest at the line end: CR and LF are not tokens.
-    std::size_t i = field_start;
+    std::size_t i = static_cast<std::size_t>(
+        scan::skip_common(in_.data() + field_start, in_.data() + in_.size(), scan::kCommonToken) - in_.data());
     while (ascii::is_token(in_[i])) ++i;
     const std::string_view name = in_.substr(field_start, i - field_start);
     if (name.empty())

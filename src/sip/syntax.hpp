@@ -67,7 +67,13 @@ class Scanner {
     while (pos_ < text_.size() && ascii::is(text_[pos_], cls)) ++pos_;
     return text_.substr(start, pos_ - start);
   }
-  std::string_view token() { return take_while(ascii::kToken); }
+  std::string_view token() {
+    const std::size_t start = pos_;
+    pos_ = static_cast<std::size_t>(scan::skip_common(text_.data() + pos_, text_.data() + text_.size(), scan::kCommonToken) -
+                                    text_.data());
+    while (pos_ < text_.size() && ascii::is_token(text_[pos_])) ++pos_;
+    return text_.substr(start, pos_ - start);
+  }
 
   /// Reads a quoted-string starting at the opening DQUOTE; returns its contents
   /// without the quotes (quoted-pairs left as written). Non-ASCII must be UTF-8.

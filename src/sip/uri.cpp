@@ -244,6 +244,8 @@ inline bool in_class(char c, std::uint8_t cls) { return (kUriClass[static_cast<u
 /// Skips a run of `cls` characters and %HH escapes. Returns nullptr on a '%'
 /// that does not start a complete escape (the general code reports it).
 inline const char* skip_escaped(const char* p, const char* end, std::uint8_t cls) {
+  if (cls == kCUser) p = scan::skip_common(p, end, scan::kCommonUriUser);
+  else if (cls == kCParam) p = scan::skip_common(p, end, scan::kCommonUriParam);
   while (p < end) {
     if (in_class(*p, cls)) {
       ++p;
@@ -293,7 +295,7 @@ const char* parse_sip_uri_fast(const char* p, const char* end, Uri& uri) {
     host = q + 1;
   }
   // hostname or IPv4 address (IPv6 references take the general path).
-  const char* h = host;
+  const char* h = scan::skip_common(host, end, scan::kCommonHostname);
   while (h < end && in_class(*h, kCHost)) ++h;
   if (h == host || *host == '.' || *host == '-') return nullptr;
   uri.host = std::string_view(host, static_cast<std::size_t>(h - host));

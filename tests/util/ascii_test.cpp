@@ -190,5 +190,70 @@ TEST(ByteScan, SkipPlainQdtextStopsWhereAPlainLoopStops) {
   EXPECT_EQ(skip_plain_qdtext(edge.data(), edge.data() + edge.size()), edge.data() + edge.size());
 }
 
+// Each common set with the class its callers finish with: skip_common() may
+// only ever stop early, never run past a byte its class excludes.
+struct CommonSetCase {
+  const char* name;
+  const CommonBytes* set;
+  bool (*member)(unsigned char);
+};
+const CommonSetCase kCommonSets[] = {
+    {"token", &kCommonToken, [](unsigned char c) { return ascii::is_token(static_cast<char>(c)); }},
+    {"hostname", &kCommonHostname, [](unsigned char c) { return ascii::is(static_cast<char>(c), ascii::kHostname); }},
+    {"uri user", &kCommonUriUser,
+     [](unsigned char c) { return ascii::is(static_cast<char>(c), ascii::kUnreserved | ascii::kUserExtra); }},
+    {"uri param", &kCommonUriParam,
+     [](unsigned char c) { return ascii::is(static_cast<char>(c), ascii::kUnreserved | ascii::kParamExtra); }},
+    {"value", &kCommonValue,
+     [](unsigned char c) { return c >= 0x20 && c != 0x7F && c != ';' && c != ' ' && c != '"' && c != ','; }},
+};
+
+bool in_common_set(const CommonBytes& set, unsigned char c) {
+  for (int i = 0; i + 1 < 16 && set.ranges[i] != '\0'; i += 2) {
+    if (c >= static_cast<unsigned char>(set.ranges[i]) && c <= static_cast<unsigned char>(set.ranges[i + 1])) return true;
+  }
+  return false;
+}
+
+TEST(ByteScan, EveryCommonSetIsASubsetOfItsClass) {
+  for (const auto& k : kCommonSets) {
+    for (int c = 1; c < 256; ++c) {
+      if (in_common_set(*k.set, static_cast<unsigned char>(c))) {
+        EXPECT_TRUE(k.member(static_cast<unsigned char>(c))) << k.name << " " << c;
+      }
+    }
+  }
+}
+
+TEST(ByteScan, SkipCommonStopsWhereAPlainLoopOverTheSetStops) {
+  std::mt19937 rng(13);
+  for (const auto& k : kCommonSets) {
+    // The reference for what skip_common may do: stop at the first byte
+    // outside the set, or anywhere before it within the last 15 bytes.
+    for (int round = 0; round < 3000; ++round) {
+      std::string s = random_bytes(rng, rng() % 120, "abcXYZ09-._!%*+:;=,\" <>@");
+      if (round % 4 == 0) {
+        // NUL, high and control bytes stop it like any byte outside the set.
+        s.push_back(static_cast<char>(rng() % 2 ? 0 : 0x80 + rng() % 0x80));
+        s += random_bytes(rng, rng() % 40, "abc");
+      }
+      const char* b = s.data();
+      const char* e = b + s.size();
+      for (std::size_t start = 0; start <= s.size(); start += 1 + rng() % 9) {
+        const char* p = b + start;
+        const char* first_out = p;
+        while (first_out < e && in_common_set(*k.set, static_cast<unsigned char>(*first_out))) ++first_out;
+        const char* got = skip_common(p, e, *k.set);
+        ASSERT_GE(got, p) << k.name;
+        ASSERT_LE(got, first_out) << k.name << " round " << round;
+        // With SSE4.2 it stops short only where fewer than 16 bytes are left to read.
+        if (got < first_out && internal::kHaveSse42) {
+          ASSERT_LT(e - got, 16) << k.name << " round " << round;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace imsflow::scan
