@@ -6,10 +6,16 @@
 #   SIPp UAC (tests/interop/sipp/uac_100rel_routed.xml)
 #     -> PROXY: imsflow core --next-hop UAS   (only its P-CSCF relays: one hop)
 #             | kamailio with tests/interop/kamailio/proxy.cfg, --workers UDP workers
+#             | floor: imsflow-relay-floor (bench/udp_relay_floor.cpp)
 #     -> SIPp UAS (tests/interop/sipp/uas_100rel_routed.xml)
 #
 # INVITE, PRACK and BYE are relayed statefully, the 2xx ACK statelessly, on the
 # Route set from the proxy's Record-Route: 9 messages in and 9 out per call.
+# The floor is a blind UDP relay with imsflow's loop shape (epoll_wait, one
+# recvmmsg, one sendmmsg) that only adds to requests the Record-Route and Via
+# the SIPp scenarios check for: its CPU per call is the kernel's cost of the
+# same 18 datagrams, the lowest any single-threaded proxy with that loop can
+# reach; "imsflow above floor" is imsflow's own work.
 #
 # For each proxy, one step per call rate: --seconds at that rate, with a fresh
 # proxy (no transactions left from the step before) and a fresh SIPp pair
@@ -24,17 +30,20 @@
 #                two SIPp processes sharing the machine can generate).
 #   p50/p99 ms   INVITE -> 200 (INVITE) as SIPp measures it (1 ms resolution).
 # Then one run at --reference calls/s with a loopback capture (dumpcap, needs
-# root) gives microsecond INVITE -> 200 latency at the caller and the time the
-# proxy held each INVITE (in -> out).
+# root; --reference 0 skips it) gives microsecond INVITE -> 200 latency at the
+# caller and the time the proxy held each INVITE (in -> out; for the floor, the
+# kernel-only hop).
 #
 # Usage:
-#   bench/proxy_vs_kamailio.sh [--imsflow PATH] [--rates "250 500 750 1000 1500 2000 3000"]
+#   bench/proxy_vs_kamailio.sh [--imsflow PATH] [--floor PATH] [--rates "250 500 750 1000 1500 2000 3000"]
 #       [--seconds 10] [--reference 500] [--workers 4] [--kamailio-shm 1024]
-#       [--cpus LIST] [--repeat N] [--only imsflow|kamailio] [--out DIR] [--batch-window US]
-# --repeat runs every rate N times, the two proxies taking turns (so a load
-# change on a shared machine hits both), and the summary gives the median.
+#       [--cpus LIST] [--repeat N] [--only imsflow|kamailio|floor] [--out DIR] [--batch-window US]
+# The floor is measured when imsflow-relay-floor is next to the imsflow binary
+# (or given with --floor).
+# --repeat runs every rate N times, the proxies taking turns (so a load
+# change on a shared machine hits all of them), and the summary gives the median.
 # --batch-window gives imsflow core's --batch-window (microseconds; default 0).
-# --cpus pins either proxy (all of Kamailio's processes) to those CPUs with
+# --cpus pins every proxy (all of Kamailio's processes) to those CPUs with
 # taskset, e.g. --cpus 1; by default the scheduler places them.
 # Kamailio gets --kamailio-shm MB of shared memory (Debian's default, 64 MB,
 # runs out of transactions above ~1,000 calls/s: "could not allocate shared
@@ -44,6 +53,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 imsflow=""
+floor=""
 rates="250 500 750 1000 1500 2000 3000"
 step_seconds=10
 reference=500
@@ -59,6 +69,7 @@ usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
 while (($#)); do
   case $1 in
     --imsflow) imsflow=$2; shift 2 ;;
+    --floor) floor=$2; shift 2 ;;
     --rates) rates=$2; shift 2 ;;
     --seconds) step_seconds=$2; shift 2 ;;
     --reference) reference=$2; shift 2 ;;
@@ -79,15 +90,34 @@ if [[ -z $imsflow ]]; then
     [[ -x $candidate ]] && { imsflow=$candidate; break; }
   done
 fi
-[[ -x $imsflow ]] || { echo "proxy_vs_kamailio: no imsflow binary; give --imsflow PATH (a Release or RelWithDebInfo build)" >&2; exit 2; }
+case $only in
+  "" | imsflow | kamailio | floor) ;;
+  *) echo "proxy_vs_kamailio: --only takes imsflow, kamailio or floor" >&2; exit 2 ;;
+esac
+if [[ $only != floor ]]; then
+  [[ -x $imsflow ]] || { echo "proxy_vs_kamailio: no imsflow binary; give --imsflow PATH (a Release or RelWithDebInfo build)" >&2; exit 2; }
+fi
+# The floor is built with imsflow (target imsflow-relay-floor, next to it).
+if [[ -z $floor && -n $imsflow && -x $(dirname "$imsflow")/imsflow-relay-floor ]]; then
+  floor=$(dirname "$imsflow")/imsflow-relay-floor
+fi
+if [[ -n $floor && ! -x $floor ]]; then
+  echo "proxy_vs_kamailio: the floor '$floor' is not an executable" >&2; exit 2
+fi
+if [[ -z $floor ]]; then
+  if [[ $only == floor ]]; then
+    echo "proxy_vs_kamailio: no imsflow-relay-floor next to the imsflow binary; give --floor PATH" >&2; exit 2
+  fi
+  [[ -z $only ]] && echo "proxy_vs_kamailio: no imsflow-relay-floor next to $imsflow (build that target, or --floor PATH); measuring without the floor" >&2
+fi
 sipp=$(command -v sipp || true)
 kamailio=$(command -v kamailio || { [[ -x /usr/sbin/kamailio ]] && echo /usr/sbin/kamailio; } || true)
 dumpcap=$(command -v dumpcap || true)
 tshark=$(command -v tshark || true)
 [[ -n $sipp ]] || { echo "proxy_vs_kamailio: sipp is missing (apt-get install sip-tester)" >&2; exit 2; }
-if [[ -z $kamailio && $only != imsflow ]]; then
-  echo "proxy_vs_kamailio: kamailio is missing (apt-get install kamailio); measuring imsflow only" >&2
-  only=imsflow
+if [[ -z $kamailio ]]; then
+  [[ $only == kamailio ]] && { echo "proxy_vs_kamailio: kamailio is missing (apt-get install kamailio)" >&2; exit 2; }
+  [[ -z $only ]] && echo "proxy_vs_kamailio: kamailio is missing (apt-get install kamailio); measuring without it" >&2
 fi
 
 out=${out:-$(mktemp -d /tmp/imsflow-proxy-bench.XXXXXX)}
@@ -166,6 +196,9 @@ start_proxy() {  # NAME DIR UAS_PORT -> sets proxy_pid, proxy_port
     proxy_port=$(free_port 2)
     setsid "${pin[@]}" "$imsflow" core --listen "127.0.0.1:$proxy_port" --next-hop "127.0.0.1:$uas_port" --batch-window "${batch_window:-0}" --json \
       > "$dir/proxy.out" 2>&1 &
+  elif [[ $name == floor ]]; then
+    proxy_port=$(free_port)
+    setsid "${pin[@]}" "$floor" "127.0.0.1:$proxy_port" "127.0.0.1:$uas_port" > "$dir/proxy.out" 2>&1 &
   else
     proxy_port=$(free_port)
     mkdir -p "$dir/run"
@@ -262,8 +295,10 @@ capture_latency() {  # FILE PROXY_PORT
 }
 
 proxies=()
-for name in imsflow kamailio; do
+for name in imsflow kamailio floor; do
   [[ -n $only && $only != "$name" ]] && continue
+  [[ $name == kamailio && -z $kamailio ]] && continue
+  [[ $name == floor && -z $floor ]] && continue
   proxies+=("$name")
 done
 declare -A uas_ports=()
@@ -285,6 +320,7 @@ step() {  # NAME RATE TAG: one step on a fresh proxy
   echo "$name $(run_step "$name" "$dir" "$rate" "${uas_ports[$name]}" "$proxy_port" "$tag")" >> "$out/steps.txt"
   stop_proxy
   if [[ $name == imsflow ]]; then cp "$dir/proxy.out" "$dir/rate-$rate-$tag/counters.json"; fi
+  if [[ $name == floor ]]; then cp "$dir/proxy.out" "$dir/rate-$rate-$tag/relayed.txt"; fi
   sleep 1
 }
 
@@ -303,18 +339,18 @@ capture() {  # NAME: the reference rate with a loopback capture
   echo "# proxy_vs_kamailio $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "# $(uname -srm); $(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
   echo "# sipp: $("$sipp" -v 2>&1 | grep -o 'SIPp v[^ ]*' | head -1); kamailio: $([[ -n $kamailio ]] && "$kamailio" -v 2>/dev/null | head -1)"
-  echo "# imsflow: $imsflow; Kamailio: $workers UDP workers, $kamailio_shm MB shm; proxies pinned to CPUs: ${cpus:-no}"
+  echo "# imsflow: ${imsflow:-none}; floor: ${floor:-none}; Kamailio: $workers UDP workers, $kamailio_shm MB shm; proxies pinned to CPUs: ${cpus:-no}"
 } > "$out/environment.txt"
 
 for name in "${proxies[@]}"; do idle "$name"; done
 for rate in $rates; do
   for ((r = 1; r <= repeat; r++)); do
-    # Turns alternate: imsflow first on odd runs, Kamailio first on even ones.
+    # Turns alternate: the order above on odd runs, reversed on even ones.
     if ((r % 2)); then order=("${proxies[@]}"); else order=(); for ((i = ${#proxies[@]} - 1; i >= 0; i--)); do order+=("${proxies[i]}"); done; fi
     for name in "${order[@]}"; do step "$name" "$rate" "$r"; done
   done
 done
-if [[ -n $dumpcap && -n $tshark && $(id -u) == 0 ]]; then
+if ((reference > 0)) && [[ -n $dumpcap && -n $tshark && $(id -u) == 0 ]]; then
   for name in "${proxies[@]}"; do capture "$name"; done
 fi
 
@@ -332,14 +368,26 @@ awk -v tick="$tick" '{
   cpu = ticks * 1e6 / tick / done; oncpu = ns / 1000 / done
   clean = (ok_uac == calls && ok_uas == calls && failed == 0 && reached >= 0.95 * rate) ? "yes" : "no"
   printf "| %s | %d | %.0f | %d | %d / %d | %d | %d | %.1f | %.1f | %s / %s | %s |\n", \
-    (name == "imsflow" ? "imsflow core" : "Kamailio"), rate, reached, calls, ok_uac, ok_uas, failed, retrans, cpu, oncpu, p50, p99, clean
+    (name == "imsflow" ? "imsflow core" : name == "floor" ? "UDP relay floor (no SIP work)" : "Kamailio"), rate, reached, calls, ok_uac, ok_uas, failed, retrans, cpu, oncpu, p50, p99, clean
 }' "$out/steps.txt"
 echo
 echo "Median over $repeat run(s) per rate (CPU µs/call from utime+stime; a rate counts as clean when every run was):"
 echo
-echo "| calls/s | imsflow core µs/call | Kamailio µs/call | Kamailio ÷ imsflow | imsflow clean | Kamailio clean |"
-echo "|---|---|---|---|---|---|"
-awk -v tick="$tick" '
+# The floor's columns come last, only when it was measured (and imsflow, for the difference).
+has_floor=0; has_imsflow=0
+for name in "${proxies[@]}"; do
+  [[ $name == floor ]] && has_floor=1
+  [[ $name == imsflow ]] && has_imsflow=1
+done
+above=$((has_floor && has_imsflow))
+printf '| calls/s | imsflow core µs/call | Kamailio µs/call | Kamailio ÷ imsflow | imsflow clean | Kamailio clean |'
+((has_floor)) && printf ' floor µs/call |'
+((above)) && printf ' imsflow above floor |'
+printf '\n|---|---|---|---|---|---|'
+((has_floor)) && printf -- '---|'
+((above)) && printf -- '---|'
+echo
+awk -v tick="$tick" -v has_floor="$has_floor" -v above="$above" '
   function median(list,    n, v, i, j, t) {
     n = split(list, v, " ")
     for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
@@ -358,13 +406,20 @@ awk -v tick="$tick" '
     for (i = 1; i <= n; i++) {
       r = order[i]; a = ("imsflow" SUBSEP r); b = ("kamailio" SUBSEP r)
       ma = (a in runs) ? median(runs[a]) : -1; mb = (b in runs) ? median(runs[b]) : -1
-      printf "| %d | %s | %s | %s | %s | %s |\n", r, (ma < 0 ? "-" : sprintf("%.0f", ma)), (mb < 0 ? "-" : sprintf("%.0f", mb)),
+      f = ("floor" SUBSEP r); mf = (f in runs) ? median(runs[f]) : -1
+      printf "| %d | %s | %s | %s | %s | %s |", r, (ma < 0 ? "-" : sprintf("%.0f", ma)), (mb < 0 ? "-" : sprintf("%.0f", mb)),
         (ma > 0 && mb > 0 ? sprintf("%.1f×", mb / ma) : "-"), ((a in clean) ? clean[a] : "-"), ((b in clean) ? clean[b] : "-")
+      if (has_floor) printf " %s |", (mf < 0 ? "-" : sprintf("%.0f", mf))
+      if (above) printf " %s |", (ma < 0 || mf < 0 ? "-" : sprintf("%.0f", ma - mf))
+      printf "\n"
       if (clean[a] == "yes" && r > best_a) best_a = r
       if (clean[b] == "yes" && r > best_b) best_b = r
+      if (clean[f] == "yes" && r > best_f) best_f = r
     }
-    printf "\nmax clean calls/s (every run of the rate clean): imsflow core %s, Kamailio %s\n", \
+    printf "\nmax clean calls/s (every run of the rate clean): imsflow core %s, Kamailio %s", \
       (best_a ? best_a : "none"), (best_b ? best_b : "none")
+    if (has_floor) printf ", UDP relay floor %s", (best_f ? best_f : "none")
+    printf "\n"
   }' "$out/steps.txt"
 echo
 while read -r name idle_us; do
@@ -376,7 +431,7 @@ if [[ -s $out/capture.txt ]]; then
   echo
   echo "| proxy | INVITEs | INVITE→200 p50 | p99 | proxy INVITE hold p50 | p99 |"
   echo "|---|---|---|---|---|---|"
-  awk '{ printf "| %s | %d | %d | %d | %d | %d |\n", ($1 == "imsflow" ? "imsflow core" : "Kamailio"), $2, $3, $4, $5, $6 }' "$out/capture.txt"
+  awk '{ printf "| %s | %d | %d | %d | %d | %d |\n", ($1 == "imsflow" ? "imsflow core" : $1 == "floor" ? "UDP relay floor" : "Kamailio"), $2, $3, $4, $5, $6 }' "$out/capture.txt"
 fi
 echo
 echo "raw files: $out"
