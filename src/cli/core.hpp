@@ -19,6 +19,7 @@ struct CoreOptions {
   double duration_s = 0;  // 0: until Ctrl-C
   bool json = false;
   std::uint32_t batch_window_us = 0;  // net::LoopOptions::batch_window
+  std::uint32_t timer_slack_us = 1000;  // net::LoopOptions::timer_slack
   std::string pcap;       // write every message the P-CSCF and S-CSCF sent and received here, at exit
 };
 

@@ -50,6 +50,10 @@ int main(int argc, char** argv) {
   core_cmd->add_flag("--json", core.json, "Print the final counters as JSON");
   core_cmd->add_option("--batch-window", core.batch_window_us, kBatchWindowHelp)
       ->capture_default_str();
+  core_cmd->add_option("--timer-slack", core.timer_slack_us,
+                       "Microseconds a SIP timer may fire late, so timers due close together share one wake-up "
+                       "(0: exact)")
+      ->capture_default_str();
   core_cmd->add_option("--pcap", core.pcap,
                        "Write every message the P-CSCF and S-CSCF sent and received here when it stops (held in "
                        "memory until then); a relayed call is in it on both hops");

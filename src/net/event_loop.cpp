@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -100,7 +101,8 @@ EventLoop::EventLoop(LoopOptions options) : options_(std::move(options)) {
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   signal_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (epoll_fd_ < 0 || wake_fd_ < 0 || signal_fd_ < 0) {
+  timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);  // steady_clock's clock
+  if (epoll_fd_ < 0 || wake_fd_ < 0 || signal_fd_ < 0 || timer_fd_ < 0) {
     error_ = std::string("cannot create the event loop: ") + std::strerror(errno);
     return;
   }
@@ -110,6 +112,8 @@ EventLoop::EventLoop(LoopOptions options) : options_(std::move(options)) {
   epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
   ev.data.u64 = token(Kind::Signal, 0);
   epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, signal_fd_, &ev);
+  ev.data.u64 = token(Kind::Timer, 0);
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, timer_fd_, &ev);
 
   const std::size_t batch = options_.udp_batch;
   rx_buffer_.resize(batch * options_.udp_max_datagram);
@@ -134,7 +138,7 @@ EventLoop::~EventLoop() {
     if (b->udp_fd >= 0) ::close(b->udp_fd);
     if (b->tcp_fd >= 0) ::close(b->tcp_fd);
   }
-  for (int fd : {signal_fd_, wake_fd_, epoll_fd_})
+  for (int fd : {timer_fd_, signal_fd_, wake_fd_, epoll_fd_})
     if (fd >= 0) ::close(fd);
 }
 
@@ -354,6 +358,28 @@ void EventLoop::gather(TimePoint now) {
   ::nanosleep(&ts, nullptr);  // a signal cuts it short; its eventfd is read next
 }
 
+void EventLoop::arm_timer(TimePoint deadline) {
+  if (options_.timer_slack > Duration::zero() && deadline != TimePoint::max()) {
+    // Up to the next multiple of the slack, so that deadlines close together
+    // share one wake-up and the timer is set again less often.
+    const Duration g = options_.timer_slack;
+    const Duration t = deadline.time_since_epoch();
+    deadline = TimePoint(((t + g - Duration(1)) / g) * g);
+  }
+  if (deadline == armed_deadline_) return;
+  armed_deadline_ = deadline;
+  itimerspec when{};  // all zero disarms
+  if (deadline != TimePoint::max()) {
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count();
+    // An absolute time of zero would disarm: a deadline at the clock's
+    // origin is in the past anyway, and 1 ns fires at once just the same.
+    when.it_value.tv_sec = static_cast<time_t>(ns / 1000000000);
+    when.it_value.tv_nsec = static_cast<long>(ns % 1000000000);
+    if (when.it_value.tv_sec <= 0 && when.it_value.tv_nsec <= 0) when.it_value.tv_nsec = 1;
+  }
+  timerfd_settime(timer_fd_, TFD_TIMER_ABSTIME, &when, nullptr);
+}
+
 void EventLoop::wait(TimePoint limit) {
   TimePoint deadline = earliest_deadline(std::min(limit, next_housekeeping_));
   {
@@ -361,29 +387,22 @@ void EventLoop::wait(TimePoint limit) {
     if (!posted_.empty()) deadline = TimePoint::min();
   }
   epoll_event events[kMaxEvents];
-  const TimePoint before = Clock::now();
   int n;
-  if (deadline == TimePoint::max()) {
-    n = epoll_wait(epoll_fd_, events, kMaxEvents, -1);
+  if (deadline <= Clock::now()) {
+    n = epoll_wait(epoll_fd_, events, kMaxEvents, 0);  // due already: only look
   } else {
-    const Duration left = deadline > before ? deadline - before : Duration::zero();
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
-    // µs-exact wake-ups where the kernel has epoll_pwait2 (5.11+).
-    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
-    timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
-    n = epoll_pwait2(epoll_fd_, events, kMaxEvents, &ts, nullptr);
-    if (n < 0 && errno == ENOSYS)
-#endif
-    {
-      // Round up, so a wake-up never comes before the deadline it is for.
-      auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
-      n = epoll_wait(epoll_fd_, events, kMaxEvents, static_cast<int>(std::min<long long>(ms, 1 << 30)));
-    }
+    // The wait itself has no timeout; the timerfd (in the epoll set) ends
+    // it at the deadline, and is set again only when the deadline moves.
+    arm_timer(deadline);
+    n = epoll_wait(epoll_fd_, events, kMaxEvents, -1);
   }
-  worked_ = n > 0;
-  if (n <= 0) return;  // timeout, or EINTR (a signal: its eventfd is read next time)
+  worked_ = false;
+  if (n <= 0) return;  // nothing due, or EINTR (a signal: its eventfd is read next time)
   const TimePoint now = Clock::now();
-  for (int i = 0; i < n; ++i) dispatch(events[i].data.u64, events[i].events, now);
+  for (int i = 0; i < n; ++i) {
+    if (static_cast<Kind>(events[i].data.u64 >> 56) != Kind::Timer) worked_ = true;
+    dispatch(events[i].data.u64, events[i].events, now);
+  }
 }
 
 void EventLoop::dispatch(std::uint64_t tok, std::uint32_t events, TimePoint now) {
@@ -394,6 +413,12 @@ void EventLoop::dispatch(std::uint64_t tok, std::uint32_t events, TimePoint now)
   switch (kind) {
     case Kind::Wake: {
       [[maybe_unused]] ssize_t r = ::read(wake_fd_, &value, sizeof value);
+      return;
+    }
+    case Kind::Timer: {
+      // Expired: it fires no more until set again, whatever the deadline.
+      [[maybe_unused]] ssize_t r = ::read(timer_fd_, &value, sizeof value);
+      armed_deadline_ = TimePoint::max();
       return;
     }
     case Kind::Signal: {

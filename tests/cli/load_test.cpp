@@ -147,10 +147,10 @@ TEST(LoadCommand, RunningOutOfFileDescriptorsFailsCallsWithTheReason) {
   // vptr check), and reports a false error when none is left to it.
   GTEST_SKIP() << "out of descriptors starves the sanitizer runtime; the release suite runs this";
 #endif
-  // Standard I/O and one event loop's epoll, two eventfds and UDP socket
-  // take descriptors 0–6 (a Child inherits nothing else): the TCP socket
-  // for the first INVITE is the one refused.
-  Child load({"/usr/bin/prlimit", "--nofile=7:7", IMSFLOW_BINARY, "load", "--target", "127.0.0.1:9", "--transport",
+  // Standard I/O and one event loop's epoll, two eventfds, timerfd and UDP
+  // socket take descriptors 0–7 (a Child inherits nothing else): the TCP
+  // socket for the first INVITE is the one refused.
+  Child load({"/usr/bin/prlimit", "--nofile=8:8", IMSFLOW_BINARY, "load", "--target", "127.0.0.1:9", "--transport",
               "tcp", "--threads", "1", "--calls", "3", "--rate", "20", "--no-progress"});
   EXPECT_EQ(load.wait(), 1) << load.output();
   EXPECT_NE(load.output().find("3 attempted"), std::string::npos) << load.output();

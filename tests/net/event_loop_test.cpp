@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <csignal>
 #include <thread>
 
@@ -534,6 +536,55 @@ TEST(EventLoopTimers, AdvanceIsCalledAtTheDeadlineNotBefore) {
   EXPECT_GE(*timer.fired, timer.due);
   EXPECT_LT(*timer.fired - timer.due, 500ms);
   EXPECT_LE(loop.counters().iterations, 5u) << "the loop slept until the deadline instead of spinning";
+}
+
+// A Node with many timers due at given times; records when each fired.
+struct ManyTimers final : txn::Node {
+  std::vector<TimePoint> due;
+  std::vector<std::optional<TimePoint>> fired;
+  void receive(std::string_view, const Endpoint&, const Endpoint&, TimePoint) override {}
+  void advance(TimePoint now) override {
+    for (std::size_t i = 0; i < due.size(); ++i)
+      if (!fired[i] && now >= due[i]) fired[i] = now;
+  }
+  std::optional<TimePoint> next_deadline() const override {
+    std::optional<TimePoint> next;
+    for (std::size_t i = 0; i < due.size(); ++i)
+      if (!fired[i] && (!next || due[i] < *next)) next = due[i];
+    return next;
+  }
+  void take_transmits(std::vector<txn::Transmit>&) override {}
+  bool all_fired() const {
+    return std::all_of(fired.begin(), fired.end(), [](const auto& f) { return f.has_value(); });
+  }
+};
+
+// Forty timers 2 ms apart: exact, the loop wakes for nearly each; with a
+// 40 ms slack they share a few wake-ups, none fires early, none more than
+// the slack (plus scheduling) late.
+TEST(EventLoopTimers, SlackGroupsTimersDueCloseTogetherAndNeverFiresEarly) {
+  auto run = [](Duration slack) {
+    LoopOptions o = quiet();
+    o.timer_slack = slack;
+    EventLoop loop(o);
+    ManyTimers timers;
+    const TimePoint start = Clock::now() + 20ms;
+    for (int i = 0; i < 40; ++i) timers.due.push_back(start + i * 2ms);
+    timers.fired.resize(timers.due.size());
+    EXPECT_TRUE(loop.attach(timers, loopback(), ListenOn::UdpOnly));
+    loop.run_until([&] { return timers.all_fired(); }, 5s);
+    EXPECT_TRUE(timers.all_fired());
+    for (std::size_t i = 0; i < timers.due.size(); ++i) {
+      if (!timers.fired[i]) continue;
+      EXPECT_GE(*timers.fired[i], timers.due[i]) << i;
+      EXPECT_LT(*timers.fired[i] - timers.due[i], slack + 200ms) << i;
+    }
+    return loop.counters().timer_runs;
+  };
+  const auto exact = run(Duration::zero());
+  const auto grouped = run(40ms);
+  EXPECT_GE(exact, 10u) << "timers 2 ms apart had wake-ups of their own";
+  EXPECT_LE(grouped, 4u) << "80 ms of timers on a 40 ms grid fall due in at most 3 wake-ups";
 }
 
 }  // namespace
