@@ -393,7 +393,8 @@ Result<std::size_t, ParseError> MessageParser::run() {
     std::size_t i = static_cast<std::size_t>(
         scan::skip_common(in_.data() + field_start, in_.data() + in_.size(), scan::kCommonToken) - in_.data());
     while (ascii::is_token(in_[i])) ++i;
-    const std::string_view name = in_.substr(field_start, i - field_start);
+    // Views built directly: the bounds are known, and substr() checks them again per header.
+    const std::string_view name(in_.data() + field_start, i - field_start);
     if (name.empty())
       return Fail{error(ParseErrorCode::HeaderName, field_start, "a header name (token characters) at the start of the line")};
     while (i < content_end && ascii::is_lws(in_[i])) ++i;
@@ -411,7 +412,7 @@ Result<std::size_t, ParseError> MessageParser::run() {
     f.name = name;
     f.offset = u32(field_start - base_);
     f.length = u32(lf + 1 - field_start);
-    f.value = ascii::trim_lws(in_.substr(i + 1, content_end - i - 1));
+    f.value = ascii::trim_lws(std::string_view(in_.data() + i + 1, content_end - i - 1));
     f.id = header_id_from_name(f.name);
     if (f.id != HeaderId::Other) {
       const auto bit = static_cast<std::size_t>(f.id);

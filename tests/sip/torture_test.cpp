@@ -78,7 +78,9 @@ TEST(Torture, EveryWireMessageGetsTheManifestVerdict) {
     if (auto it = kNamedResponse.find(row.name); it != kNamedResponse.end()) {
       EXPECT_EQ(o.response, it->second) << o.reason;
     }
-    if (std::find(kDropped.begin(), kDropped.end(), row.name) != kDropped.end()) EXPECT_FALSE(o.response);
+    if (std::find(kDropped.begin(), kDropped.end(), row.name) != kDropped.end()) {
+      EXPECT_FALSE(o.response);
+    }
     ++checked;
   }
   EXPECT_EQ(checked, 61);
