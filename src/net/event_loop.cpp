@@ -388,13 +388,31 @@ void EventLoop::wait(TimePoint limit) {
   }
   epoll_event events[kMaxEvents];
   int n;
-  if (deadline <= Clock::now()) {
+  const TimePoint before = Clock::now();
+  if (deadline <= before) {
     n = epoll_wait(epoll_fd_, events, kMaxEvents, 0);  // due already: only look
-  } else {
+  } else if (options_.timer_slack > Duration::zero() || deadline == TimePoint::max()) {
     // The wait itself has no timeout; the timerfd (in the epoll set) ends
     // it at the deadline, and is set again only when the deadline moves.
     arm_timer(deadline);
     n = epoll_wait(epoll_fd_, events, kMaxEvents, -1);
+  } else {
+    // Exact timers: the timeout rides on the wait, one system call where the
+    // timerfd would take two whenever the deadline moves (every wake-up of a
+    // load generator pacing calls).
+    const Duration left = deadline - before;
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
+    // µs-exact wake-ups where the kernel has epoll_pwait2 (5.11+).
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+    timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+    n = epoll_pwait2(epoll_fd_, events, kMaxEvents, &ts, nullptr);
+    if (n < 0 && errno == ENOSYS)
+#endif
+    {
+      // Round up, so a wake-up never comes before the deadline it is for.
+      auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
+      n = epoll_wait(epoll_fd_, events, kMaxEvents, static_cast<int>(std::min<long long>(ms, 1 << 30)));
+    }
   }
   worked_ = false;
   if (n <= 0) return;  // nothing due, or EINTR (a signal: its eventfd is read next time)

@@ -268,9 +268,10 @@ class EventLoop {
   int epoll_fd_ = -1;
   int wake_fd_ = -1;    // eventfd: stop() and post()
   int signal_fd_ = -1;  // eventfd written by the signal handler
-  // timerfd for the earliest deadline: set only when that deadline changes,
-  // where a timeout on every epoll wait armed and cancelled a kernel timer
-  // per wake-up (a tenth of the proxy's CPU per call in a KVM guest).
+  // timerfd for the earliest deadline when timers have a slack
+  // (LoopOptions::timer_slack): set only when that deadline moves on the
+  // slack's grid, where a timeout on every epoll wait armed and cancelled a
+  // kernel timer per wake-up. Exact timers keep the timeout on the wait.
   int timer_fd_ = -1;
   TimePoint armed_deadline_ = TimePoint::max();  // what timer_fd_ is set to; max: disarmed
   void arm_timer(TimePoint deadline);
