@@ -11,7 +11,8 @@
 # processes together per call (user + system, from /usr/bin/time), and the
 # INVITE -> 200 latency p50/p99 when the tool reports it. HOLD_MS (default
 # 1000) is the hold before BYE; THREADS (default 2) the event loops of each
-# imsflow process; BATCH_US (default 0) their --batch-window in microseconds.
+# imsflow process; BATCH_US (default 0) their --batch-window and SLACK_US
+# (default 1000) their --timer-slack, in microseconds.
 # Not part of `make test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,11 +30,11 @@ cpu_of() { awk '{ printf "%.3f", $1 + $2 }' "$1"; }
 
 run_imsflow() {
   local rate=$1 secs=$2 port=5970
-  /usr/bin/time -f "%U %S" -o "$tmp/ue.time" "$BIN" ue --listen 127.0.0.1:$port --answer --threads "${THREADS:-2}" --batch-window "${BATCH_US:-0}" \
+  /usr/bin/time -f "%U %S" -o "$tmp/ue.time" "$BIN" ue --listen 127.0.0.1:$port --answer --threads "${THREADS:-2}" --batch-window "${BATCH_US:-0}" --timer-slack "${SLACK_US:-1000}" \
     --duration $((secs + HOLD_MS / 1000 + 8)) >"$tmp/ue.out" 2>&1 &
   local ue=$!
   sleep 0.5
-  /usr/bin/time -f "%U %S" -o "$tmp/load.time" "$BIN" load --target 127.0.0.1:$port --threads "${THREADS:-2}" --batch-window "${BATCH_US:-0}" --rate "$rate" \
+  /usr/bin/time -f "%U %S" -o "$tmp/load.time" "$BIN" load --target 127.0.0.1:$port --threads "${THREADS:-2}" --batch-window "${BATCH_US:-0}" --timer-slack "${SLACK_US:-1000}" --rate "$rate" \
     --duration "$secs" --hold "$HOLD_MS" --no-progress --json "$tmp/load.json" >"$tmp/load.out" 2>&1 || true
   wait $ue || true
   python3 - "$tmp" "$rate" "$secs" <<'EOF'

@@ -29,6 +29,7 @@ struct LoadOptions {
   std::string csv;                    // write the time series here
   std::string pcap;                   // write every message sent and received here (kept in memory until the end)
   std::uint32_t batch_window_us = 0;  // net::LoopOptions::batch_window
+  std::uint32_t timer_slack_us = 1000;  // net::LoopOptions::timer_slack
   std::uint32_t t1_ms = 500;          // RFC 3261 T1: retransmissions start at it, transactions give up after 64·T1
   int progress = -1;                  // 1 live line, 0 periodic lines, -1: by whether stderr is a terminal
 };

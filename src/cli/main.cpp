@@ -15,6 +15,8 @@ namespace {
 constexpr const char* kBatchWindowHelp =
     "Microseconds each event loop waits after a wake-up with work, so the next finds many datagrams: less CPU per "
     "call at high rates, up to this much latency per hop (0: none)";
+constexpr const char* kTimerSlackHelp =
+    "Microseconds a SIP timer may fire late, so timers due close together share one wake-up (0: exact)";
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -50,10 +52,7 @@ int main(int argc, char** argv) {
   core_cmd->add_flag("--json", core.json, "Print the final counters as JSON");
   core_cmd->add_option("--batch-window", core.batch_window_us, kBatchWindowHelp)
       ->capture_default_str();
-  core_cmd->add_option("--timer-slack", core.timer_slack_us,
-                       "Microseconds a SIP timer may fire late, so timers due close together share one wake-up "
-                       "(0: exact)")
-      ->capture_default_str();
+  core_cmd->add_option("--timer-slack", core.timer_slack_us, kTimerSlackHelp)->capture_default_str();
   core_cmd->add_option("--pcap", core.pcap,
                        "Write every message the P-CSCF and S-CSCF sent and received here when it stops (held in "
                        "memory until then); a relayed call is in it on both hops");
@@ -90,6 +89,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   load_cmd->add_option("--batch-window", load.batch_window_us,
                        kBatchWindowHelp)
+      ->capture_default_str();
+  load_cmd->add_option("--timer-slack", load.timer_slack_us,
+                       "Microseconds a timer (call pacing included) may fire late, so timers due close together "
+                       "share one wake-up; new calls then start in groups of up to this long (0: exact)")
       ->capture_default_str();
   load_cmd->add_flag("--progress,!--no-progress", load.progress,
                      "One live progress line (default when stderr is a terminal), or periodic lines");
@@ -145,6 +148,7 @@ int main(int argc, char** argv) {
                      "none of them gets 488");
   ue_cmd->add_option("--batch-window", ue.batch_window_us, kBatchWindowHelp)
       ->capture_default_str();
+  ue_cmd->add_option("--timer-slack", ue.timer_slack_us, kTimerSlackHelp)->capture_default_str();
   ue_cmd->add_option("--t1", ue.t1_ms,
                      "RFC 3261 T1 in milliseconds: reliable 18x and 2xx retransmissions start at it; an unPRACKed "
                      "18x gets 504 and an unACKed 2xx a BYE after 64*T1")

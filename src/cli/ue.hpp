@@ -25,6 +25,7 @@ struct UeOptions {
   bool no_answer = false;                // --answer: take calls but never answer (100 Trying only)
   std::string codecs;                    // what it can receive, "PCMU,PCMA"; empty: AMR-WB, AMR, telephone-event
   std::uint32_t batch_window_us = 0;     // net::LoopOptions::batch_window
+  std::uint32_t timer_slack_us = 1000;   // net::LoopOptions::timer_slack
   std::uint32_t t1_ms = 500;             // RFC 3261 T1: 18x and 2xx retransmissions, the 64·T1 give-ups
   std::string pcap;                      // write every message sent and received here, at exit
   double duration_s = 0;                 // stop by itself after this long (0: only on a signal)
