@@ -20,7 +20,7 @@ build-asan: deps
 
 build-fuzz: deps
 	@CXX=clang++-14 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIMSFLOW_FUZZ=ON $(CMAKE_FLAGS) >/dev/null
-	@cmake --build build-fuzz -j $(JOBS) --target fuzzers
+	@cmake --build build-fuzz -j $(JOBS)
 
 # The main job: two UEs register with IMS AKA and call across P-CSCF,
 # S-CSCF, P-CSCF on loopback sockets; the ladder, phases and verdict.
