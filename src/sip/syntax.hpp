@@ -69,9 +69,9 @@ class Scanner {
   }
   std::string_view token() {
     const std::size_t start = pos_;
-    pos_ = static_cast<std::size_t>(scan::skip_common(text_.data() + pos_, text_.data() + text_.size(), scan::kCommonToken) -
-                                    text_.data());
-    while (pos_ < text_.size() && ascii::is_token(text_[pos_])) ++pos_;
+    const char* const begin = text_.data();
+    pos_ = static_cast<std::size_t>(scan::skip_common(begin + pos_, begin + text_.size(), scan::kCommonToken) - begin);
+    take_while(ascii::kToken);  // the rare token characters, and where the run really ends
     return text_.substr(start, pos_ - start);
   }
 
