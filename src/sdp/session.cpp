@@ -1,8 +1,7 @@
 #include "sdp/session.hpp"
 
-#include <cstring>
-
 #include "util/ascii.hpp"
+#include "util/byte_scan.hpp"
 
 namespace imsflow::sdp {
 
@@ -142,10 +141,12 @@ std::optional<SdpError> Parser::run(Session& s) {
     std::uint32_t offset, line;
   };
   SmallVector<MediaStart, 2> media_starts;
+  // Line ends come from 64-byte masks: SDP lines are short, and a memchr
+  // call per line cost more than the line's own parsing.
+  scan::LineFinder lines(body_.data(), body_.data() + body_.size());
   while (pos < body_.size()) {
     ++line_no_;
-    const void* nl = std::memchr(body_.data() + pos, '\n', body_.size() - pos);
-    const std::size_t lf = nl ? static_cast<const char*>(nl) - body_.data() : body_.size();
+    const std::size_t lf = static_cast<std::size_t>(lines.next(body_.data() + pos) - body_.data());
     std::size_t end = lf;
     if (end > pos && body_[end - 1] == '\r') --end;
     std::string_view line = body_.substr(pos, end - pos);

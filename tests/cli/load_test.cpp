@@ -142,7 +142,7 @@ TEST(LoadCommand, AnswersThatAreNotSipAreDroppedWithTheReasonAndCallsTimeOut) {
 // reason, the report is still printed, and the run ends by itself.
 TEST(LoadCommand, RunningOutOfFileDescriptorsFailsCallsWithTheReason) {
   if (::access("/usr/bin/prlimit", X_OK) != 0) GTEST_SKIP() << "prlimit (util-linux) is not installed";
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(IMSFLOW_SANITIZED)
   // The sanitizer runtime opens a pipe of its own to check pointers (UBSan's
   // vptr check), and reports a false error when none is left to it.
   GTEST_SKIP() << "out of descriptors starves the sanitizer runtime; the release suite runs this";
@@ -198,10 +198,18 @@ TEST(LoadCommand, LatencyPercentilesAgreeWithThePcapOfTheRun) {
   // the same loop iteration: a few µs apart in a release build, more under
   // the sanitizers.
   auto close_to = [](double capture, double generator) {
+#if defined(IMSFLOW_SANITIZED)
+    // Instrumented, one tail call's stamps were seen 0.74 ms apart.
+    return std::abs(capture - generator) <= 1.0 + 0.1 * generator;
+#else
     return std::abs(capture - generator) <= 0.3 + 0.1 * generator;
+#endif
   };
+  // The generator's nearest rank, p × (n − 1) rounded: 200 and 395 of 0…399.
+  // With the same rank, each call a few µs off moves a percentile only that
+  // much; one rank off compares two calls of the sparse tail instead.
   EXPECT_PRED2(close_to, setup[200], j["latency_ms"]["setup_ms"]["p50"].get<double>());
-  EXPECT_PRED2(close_to, setup[396], j["latency_ms"]["setup_ms"]["p99"].get<double>());
+  EXPECT_PRED2(close_to, setup[395], j["latency_ms"]["setup_ms"]["p99"].get<double>());
   EXPECT_PRED2(close_to, pdd[200], j["latency_ms"]["pdd_ms"]["p50"].get<double>());
   std::filesystem::remove(json);
   std::filesystem::remove(pcap);

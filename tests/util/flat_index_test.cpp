@@ -30,7 +30,10 @@ TEST(FlatIndex, BehavesLikeAMapUnderRandomInsertsAndErases) {
       live.pop_back();
     }
     if (step % 4999 == 0) {
-      for (const auto& [value, hash] : live) {
+      for (const auto& entry : live) {
+        // Plain names: clang 14 cannot capture a structured binding.
+        const auto value = entry.first;
+        const auto hash = entry.second;
         auto found = index.find(hash, [&](std::uint32_t v) { return v == value; });
         ASSERT_TRUE(found) << step;
         EXPECT_EQ(*found, value);
