@@ -1,7 +1,8 @@
 #include "sdp/session.hpp"
 
+#include <cstring>
+
 #include "util/ascii.hpp"
-#include "util/byte_scan.hpp"
 
 namespace imsflow::sdp {
 
@@ -14,12 +15,24 @@ std::size_t offset_in(std::string_view value, std::string_view field) {
   return static_cast<std::size_t>(field.data() - value.data());
 }
 
-/// Splits off the next space-separated field.
+/// Splits off the next space-separated field. A byte loop: SDP fields are a
+/// few bytes long, shorter than what a memchr call costs to set up.
 std::string_view next_field(std::string_view& rest) {
-  const std::size_t sp = rest.find(' ');
-  std::string_view f = rest.substr(0, sp);
-  rest = sp == std::string_view::npos ? std::string_view() : rest.substr(sp + 1);
+  const char* const begin = rest.data();
+  const char* const end = begin + rest.size();
+  const char* p = begin;
+  while (p != end && *p != ' ') ++p;
+  const std::string_view f(begin, static_cast<std::size_t>(p - begin));
+  rest = p == end ? std::string_view() : std::string_view(p + 1, static_cast<std::size_t>(end - p - 1));
   return f;
+}
+
+/// a=<name>[:<value>], split at the first ':' (names are short: a byte loop).
+Attribute split_attribute(std::string_view v) {
+  std::size_t colon = 0;
+  while (colon < v.size() && v[colon] != ':') ++colon;
+  if (colon == v.size()) return Attribute{v, {}, false};
+  return Attribute{v.substr(0, colon), v.substr(colon + 1), true};
 }
 
 bool is_ipv4(std::string_view s) {
@@ -141,12 +154,10 @@ std::optional<SdpError> Parser::run(Session& s) {
     std::uint32_t offset, line;
   };
   SmallVector<MediaStart, 2> media_starts;
-  // Line ends come from 64-byte masks: SDP lines are short, and a memchr
-  // call per line cost more than the line's own parsing.
-  scan::LineFinder lines(body_.data(), body_.data() + body_.size());
   while (pos < body_.size()) {
     ++line_no_;
-    const std::size_t lf = static_cast<std::size_t>(lines.next(body_.data() + pos) - body_.data());
+    const void* nl = std::memchr(body_.data() + pos, '\n', body_.size() - pos);
+    const std::size_t lf = nl ? static_cast<const char*>(nl) - body_.data() : body_.size();
     std::size_t end = lf;
     if (end > pos && body_[end - 1] == '\r') --end;
     std::string_view line = body_.substr(pos, end - pos);
@@ -196,9 +207,7 @@ std::optional<SdpError> Parser::run(Session& s) {
           break;
         }
         case 'a': {
-          const std::size_t colon = v.find(':');
-          Attribute a{v.substr(0, colon), colon == std::string_view::npos ? std::string_view() : v.substr(colon + 1),
-                      colon != std::string_view::npos};
+          const Attribute a = split_attribute(v);
           if (a.name.empty()) return error(vat, "an attribute name after 'a='");
           media->attributes.push_back(a);
           break;
@@ -262,9 +271,7 @@ std::optional<SdpError> Parser::run(Session& s) {
         break;
       }
       case 'a': {
-        const std::size_t colon = v.find(':');
-        Attribute a{v.substr(0, colon), colon == std::string_view::npos ? std::string_view() : v.substr(colon + 1),
-                    colon != std::string_view::npos};
+        const Attribute a = split_attribute(v);
         if (a.name.empty()) return error(vat, "an attribute name after 'a='");
         s.attributes.push_back(a);
         break;

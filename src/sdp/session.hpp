@@ -56,6 +56,10 @@ struct RtpMap {
 };
 
 struct Media {
+  // User-provided, so that value-initialisation (emplace_back()) does not
+  // zero the kilobyte of inline table storage before constructing it.
+  Media() noexcept {}
+
   std::string_view media;   // audio, video, application …
   std::uint16_t port = 0;
   std::uint16_t port_count = 1;
@@ -77,6 +81,8 @@ struct Media {
 };
 
 struct Session {
+  Session() noexcept {}  // as Media(): no zeroing of the 3 KB of inline tables first
+
   std::string_view raw;
   std::uint32_t version = 0;
   Origin origin;
