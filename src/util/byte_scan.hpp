@@ -93,7 +93,15 @@ inline constexpr CommonBytes make_common_bytes(const char* pairs) {
 
 namespace internal {
 #if defined(__x86_64__) && defined(__GNUC__)
-[[gnu::target("sse4.2")]] inline const char* skip_common_sse42(const char* p, const char* end, const CommonBytes& set) {
+#if defined(__SSE4_2__)
+// Built for x86-64-v2 (see CMakeLists.txt): the skip is inlined at every call
+// site, with no run-time check. A call per use cost more than the skip.
+#define IMSFLOW_SKIP_COMMON_INLINE [[gnu::always_inline]]
+#else
+#define IMSFLOW_SKIP_COMMON_INLINE
+#endif
+IMSFLOW_SKIP_COMMON_INLINE [[gnu::target("sse4.2")]] inline const char* skip_common_sse42(const char* p, const char* end,
+                                                                                       const CommonBytes& set) {
   const __m128i ranges = _mm_load_si128(reinterpret_cast<const __m128i*>(set.ranges));
   while (end - p >= 16) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
@@ -105,7 +113,12 @@ namespace internal {
   }
   return p;
 }
+#if defined(__SSE4_2__)
+inline constexpr bool kHaveSse42 = true;
+#else
 inline const bool kHaveSse42 = __builtin_cpu_supports("sse4.2");
+#endif
+#undef IMSFLOW_SKIP_COMMON_INLINE
 #endif
 }  // namespace internal
 
@@ -113,7 +126,9 @@ inline const bool kHaveSse42 = __builtin_cpu_supports("sse4.2");
 /// returns where it stopped (p itself when SSE4.2 is missing). Callers finish
 /// with their exact class loop.
 [[gnu::always_inline]] inline const char* skip_common(const char* p, const char* end, const CommonBytes& set) {
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__SSE4_2__)
+  return internal::skip_common_sse42(p, end, set);
+#elif defined(__x86_64__) && defined(__GNUC__)
   if (internal::kHaveSse42 && end - p >= 16) return internal::skip_common_sse42(p, end, set);
 #endif
   (void)end;
