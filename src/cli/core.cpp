@@ -52,8 +52,7 @@ int run_core(const CoreOptions& o, std::ostream& out, std::ostream& err) {
   auto subscribers = load_subscribers(o.config, "imsflow core", err);
   if (!subscribers) return 2;
 
-  net::EventLoop loop(net::LoopOptions::with_batch_window(std::chrono::microseconds(o.batch_window_us),
-                                                         std::chrono::microseconds(o.timer_slack_us)));
+  net::EventLoop loop(net::LoopOptions::from_flags(o.batch_window_us, o.timer_slack_us));
   auto pcscf_at = loop.bind(*listen);
   if (!pcscf_at) {
     err << "imsflow core: cannot listen on " << o.listen << ": " << pcscf_at.error().describe() << "\n";

@@ -76,9 +76,7 @@ int run_load(const LoadOptions& o, std::ostream& out, std::ostream& err) {
   if (!inject) return usage("--inject must be no-prack, no-ack, cancel-after:SECONDS or bye-early, not '" + o.inject + "'");
   const unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
 
-  const auto loop_options = net::LoopOptions::with_batch_window(std::chrono::microseconds(o.batch_window_us),
-                                                                std::chrono::microseconds(o.timer_slack_us));
-  net::ShardedLoops loops(threads, loop_options);
+  net::ShardedLoops loops(threads, net::LoopOptions::from_flags(o.batch_window_us, o.timer_slack_us));
   auto locals = loops.bind_each(*local);
   if (!locals) return usage("cannot bind " + o.local + ": " + locals.error().describe());
   const std::string to = o.to.empty() ? "sip:load@" + target->to_string() : o.to;

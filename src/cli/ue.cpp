@@ -248,8 +248,7 @@ int run_ue(const UeOptions& o, std::ostream& out, std::ostream& err) {
     return 2;
   }
   if (!o.register_at.empty()) {
-    net::EventLoop loop(net::LoopOptions::with_batch_window(std::chrono::microseconds(o.batch_window_us),
-                                                            std::chrono::microseconds(o.timer_slack_us)));
+    net::EventLoop loop(net::LoopOptions::from_flags(o.batch_window_us, o.timer_slack_us));
     auto bound = loop.bind(*listen);
     if (!bound) {
       err << "imsflow ue: cannot listen on " << o.listen << ": " << bound.error().describe() << "\n";
@@ -261,9 +260,7 @@ int run_ue(const UeOptions& o, std::ostream& out, std::ostream& err) {
   // callers' sockets over them, and each dialog stays in its thread). A UDP
   // listener also takes TCP on the same port (RFC 3261 §18.1.1 size rule).
   const unsigned threads = std::max(1u, o.threads);
-  const auto loop_options = net::LoopOptions::with_batch_window(std::chrono::microseconds(o.batch_window_us),
-                                                                std::chrono::microseconds(o.timer_slack_us));
-  net::ShardedLoops loops(threads, loop_options);
+  net::ShardedLoops loops(threads, net::LoopOptions::from_flags(o.batch_window_us, o.timer_slack_us));
   auto bound = loops.bind(*listen);
   if (!bound) {
     err << "imsflow ue: cannot listen on " << o.listen << ": " << bound.error().describe() << "\n";

@@ -418,13 +418,13 @@ void EventLoop::wait(TimePoint limit) {
   if (n <= 0) return;  // nothing due, or EINTR (a signal: its eventfd is read next time)
   const TimePoint now = Clock::now();
   for (int i = 0; i < n; ++i) {
-    if (static_cast<Kind>(events[i].data.u64 >> 56) != Kind::Timer) worked_ = true;
+    if (kind_of(events[i].data.u64) != Kind::Timer) worked_ = true;
     dispatch(events[i].data.u64, events[i].events, now);
   }
 }
 
 void EventLoop::dispatch(std::uint64_t tok, std::uint32_t events, TimePoint now) {
-  const auto kind = static_cast<Kind>(tok >> 56);
+  const auto kind = kind_of(tok);
   const auto index = static_cast<std::uint32_t>(tok);
   const auto generation = static_cast<std::uint32_t>(tok >> 32) & 0xFFFFFF;
   std::uint64_t value = 0;

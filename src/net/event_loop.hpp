@@ -105,12 +105,12 @@ struct LoopOptions {
   /// calls per second has one falling due every millisecond or so; without a
   /// grid each costs a wake-up and resetting the kernel timer. Zero: exact.
   Duration timer_slack{};
-  /// The defaults with a batch window of `window` (the --batch-window of
-  /// load, ue and core) and a timer slack of `slack`.
-  static LoopOptions with_batch_window(Duration window, Duration slack = Duration::zero()) {
+  /// The defaults with the --batch-window and --timer-slack of load, ue and
+  /// core, both in microseconds.
+  static LoopOptions from_flags(std::uint32_t batch_window_us, std::uint32_t timer_slack_us) {
     LoopOptions o;
-    o.batch_window = window;
-    o.timer_slack = slack;
+    o.batch_window = std::chrono::microseconds(batch_window_us);
+    o.timer_slack = std::chrono::microseconds(timer_slack_us);
     return o;
   }
   /// Receives one line per notable event (a connection closed for a reason,
@@ -225,6 +225,7 @@ class EventLoop {
   enum class Kind : std::uint8_t { Wake = 1, Signal, Udp, Listener, Connection, Timer };
 
   static std::uint64_t token(Kind kind, std::uint32_t index, std::uint32_t generation = 0);
+  static Kind kind_of(std::uint64_t tok) { return static_cast<Kind>(tok >> 56); }
 
   // event_loop.cpp: core, UDP, timers
   StopReason run_bounded(const std::function<bool()>* done, std::optional<TimePoint> end);

@@ -1,9 +1,9 @@
 // Byte searches the parsers run over whole buffers: line ends in 64-byte
 // blocks, runs of plain quoted-string text, and runs of a class's common
 // characters. SSE2 (part of every x86-64) does 16 bytes per step; the class
-// runs use SSE4.2 where the CPU has it (checked once at start-up). Other
-// targets take the scalar loops, which give the same answers. Nothing here
-// reads outside [begin, end).
+// runs use SSE4.2: inline in an x86-64-v2 build, else where the CPU has it
+// (checked once at start-up). Other targets take the scalar loops, which give
+// the same answers. Nothing here reads outside [begin, end).
 #pragma once
 
 #include <cstddef>
@@ -79,7 +79,7 @@ class LineFinder {
 
 /// Up to eight inclusive byte ranges ("azAZ09"), the common characters of a
 /// class. skip_common() jumps over a run of them 16 bytes per instruction
-/// (SSE4.2 PCMPISTRI, chosen at run time); the caller's own class loop then
+/// (SSE4.2 PCMPISTRI); the caller's own class loop then
 /// takes the rare members and decides where the run really ends. So the set
 /// must be a subset of the class, never more.
 struct CommonBytes {
@@ -123,17 +123,20 @@ inline const bool kHaveSse42 = __builtin_cpu_supports("sse4.2");
 }  // namespace internal
 
 /// Skips bytes of `set` from p while 16 of them can be read before `end`;
-/// returns where it stopped (p itself when SSE4.2 is missing). Callers finish
-/// with their exact class loop.
+/// returns where it stopped (p itself without SSE4.2). Callers finish with
+/// their exact class loop.
 [[gnu::always_inline]] inline const char* skip_common(const char* p, const char* end, const CommonBytes& set) {
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__SSE4_2__)
+#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(__SSE4_2__)
   return internal::skip_common_sse42(p, end, set);
-#elif defined(__x86_64__) && defined(__GNUC__)
-  if (internal::kHaveSse42 && end - p >= 16) return internal::skip_common_sse42(p, end, set);
+#else
+  return internal::kHaveSse42 && end - p >= 16 ? internal::skip_common_sse42(p, end, set) : p;
 #endif
+#else
   (void)end;
   (void)set;
   return p;
+#endif
 }
 
 /// Common subsets of the RFC 3261 classes, for skip_common().
