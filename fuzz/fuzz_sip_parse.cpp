@@ -1,11 +1,13 @@
-// Fuzzes sip::parse in both modes, then reads every typed accessor, rebuilds
-// the message with MessageBuilder::copy_of (which must give the same bytes)
-// and runs the UAS checks, so that nothing a parse accepts can crash a reader.
+// Fuzzes sip::parse in both modes, checks its typed entries against the
+// general grammars, then reads every typed accessor, rebuilds the message
+// with MessageBuilder::copy_of (which must give the same bytes) and runs the
+// UAS checks, so that nothing a parse accepts can crash a reader.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
 #include "sip/builder.hpp"
+#include "sip/general_grammar_check.hpp"
 #include "sip/parser.hpp"
 #include "sip/verdict.hpp"
 
@@ -23,6 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     if (*r > size) std::abort();
     if (m.bytes().size() + m.offset_in_input() + m.trailing_bytes() != size) std::abort();
+    // The one-pass readers must give exactly the general grammars' entries.
+    if (!imsflow::test::recheck_with_general_grammars(m).empty()) std::abort();
     for (const Via& v : m.vias()) (void)v.received(), (void)v.rport(), (void)v.has_magic_cookie();
     for (const NameAddr& c : m.contacts()) (void)c.param("expires"), (void)c.uri.param("transport");
     if (m.from()) (void)m.from()->tag();

@@ -46,7 +46,7 @@ std::optional<SyntaxError> read_bracketed_uri(Scanner& s, Uri& uri) {
   {
     const char* p = s.text().data() + s.pos();
     const char* end = s.text().data() + s.text().size();
-    const char* stop = internal::parse_uri_prefix(p, end, uri);
+    const char* stop = internal::parse_uri_prefix(p, end, uri, s.limit());
     if (stop && stop < end && *stop == '>') {
       s.advance(static_cast<std::size_t>(stop - p) + 1);
       return std::nullopt;
@@ -274,7 +274,7 @@ std::optional<SyntaxError> internal::parse_param_value_fresh(Scanner& s, bool st
     while (!s.at_end()) {
       // Plain value bytes first, in a tight loop; the checks below see the rest.
       const char* p = base + s.pos();
-      p = scan::skip_common(p, end, scan::kCommonValue);
+      p = scan::skip_common(p, end, s.limit(), scan::kCommonValue);
       while (p < end && !(kValueStops[static_cast<unsigned char>(*p)] & stops)) ++p;
       s.set_pos(static_cast<std::size_t>(p - base));
       if (s.at_end()) break;

@@ -88,6 +88,7 @@ std::optional<SyntaxError> parse_header_params(Scanner& s, Params& out, OnParam&
   // for every parameter of every header.
   const char* const base = s.text().data();
   const char* const end = base + s.text().size();
+  const char* const limit = s.limit();
   auto skip_lws = [end](const char* q) {
     while (q < end && ascii::is_lws(*q)) ++q;
     return q;
@@ -105,7 +106,7 @@ std::optional<SyntaxError> parse_header_params(Scanner& s, Params& out, OnParam&
     }
     q = skip_lws(q + 1);
     const char* const name = q;
-    q = scan::skip_common(q, end, scan::kCommonToken);
+    q = scan::skip_common(q, end, limit, scan::kCommonToken);
     while (q < end && ascii::is_token(*q)) ++q;
     if (q == name) {
       s.set_pos(static_cast<std::size_t>(q - base));
@@ -123,7 +124,7 @@ std::optional<SyntaxError> parse_header_params(Scanner& s, Params& out, OnParam&
         if (!quoted) return quoted.error();
         r = base + s.pos();
       } else {
-        r = scan::skip_common(r, end, scan::kCommonToken);
+        r = scan::skip_common(r, end, limit, scan::kCommonToken);
         while (r < end && internal::is_gen_value_char(*r)) ++r;
         if (r == v) {
           s.set_pos(static_cast<std::size_t>(r - base));

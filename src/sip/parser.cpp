@@ -3,6 +3,7 @@
 #include <bitset>
 #include <cstring>
 
+#include "sip/fast_values.hpp"
 #include "util/byte_scan.hpp"
 
 namespace imsflow::sip {
@@ -89,7 +90,7 @@ bool MessageParser::parse_request_line_fast(std::string_view line) {
   if (p == begin || end - p < 10 || *p != ' ') return false;
   if (std::memcmp(end - 8, " SIP/2.0", 8) != 0) return false;
   const char* uri_end = end - 8;
-  const char* stop = internal::parse_uri_prefix(p + 1, uri_end, msg_.request_uri_);
+  const char* stop = internal::parse_uri_prefix(p + 1, uri_end, msg_.request_uri_, in_.data() + in_.size());
   if (stop != uri_end || !msg_.request_uri_.headers.empty()) return false;
   msg_.method_text_ = std::string_view(begin, static_cast<std::size_t>(p - begin));
   msg_.method_ = method_from_token(msg_.method_text_);
@@ -167,6 +168,10 @@ std::optional<ParseError> MessageParser::parse_status_line(std::string_view line
 
 std::optional<ParseError> MessageParser::parse_value(HeaderField& f) {
   const HeaderInfo& info = header_info(f.id);
+  // The value lies inside the input: class runs may look ahead to its end.
+  const char* const limit = in_.data() + in_.size();
+  const char* const value_begin = f.value.data();
+  const char* const value_end = value_begin + f.value.size();
   const std::size_t value_at = base_ + (f.value.data() - msg_.bytes_.data());
   auto at = [&](const SyntaxError& e) { return header_error(ParseErrorCode::HeaderValue, f, value_at + e.offset, e.expected); };
   auto finish = [&](Scanner& s) -> std::optional<ParseError> {
@@ -179,9 +184,12 @@ std::optional<ParseError> MessageParser::parse_value(HeaderField& f) {
       if (auto e = check_text(f.value)) return at(*e);
       return std::nullopt;
     case HeaderGrammar::NameAddr: {
-      Scanner s(f.value);
       NameAddr& na = msg_.name_addrs_.emplace_back();
       na.header = f.id;
+      if (internal::fast_name_addr(value_begin, value_end, limit, na) == value_end) return std::nullopt;
+      na = NameAddr{};
+      na.header = f.id;
+      Scanner s(f.value, 0, limit);
       if (auto e = internal::parse_name_addr_fresh(s, false, na)) return at(*e);
       return finish(s);
     }
@@ -194,7 +202,16 @@ std::optional<ParseError> MessageParser::parse_value(HeaderField& f) {
         msg_.name_addrs_.push_back(star);
         return std::nullopt;
       }
-      Scanner s(f.value);
+      const std::size_t before = msg_.name_addrs_.size();
+      for (const char* p = value_begin; p != nullptr;) {
+        NameAddr& na = msg_.name_addrs_.emplace_back();
+        na.header = f.id;
+        p = internal::fast_name_addr(p, value_end, limit, na);
+        if (p == value_end) return std::nullopt;
+        p = internal::fast_next_element(p, value_end);
+      }
+      msg_.name_addrs_.truncate(before);  // another shape: the general grammar decides
+      Scanner s(f.value, 0, limit);
       auto err = parse_comma_list(s, false, [&](Scanner& sc) -> std::optional<SyntaxError> {
         NameAddr& na = msg_.name_addrs_.emplace_back();
         na.header = f.id;
@@ -204,7 +221,14 @@ std::optional<ParseError> MessageParser::parse_value(HeaderField& f) {
       return std::nullopt;
     }
     case HeaderGrammar::Via: {
-      Scanner s(f.value);
+      const std::size_t before = msg_.vias_.size();
+      for (const char* p = value_begin; p != nullptr;) {
+        p = internal::fast_via(p, value_end, limit, msg_.vias_.emplace_back());
+        if (p == value_end) return std::nullopt;
+        p = internal::fast_next_element(p, value_end);
+      }
+      msg_.vias_.truncate(before);
+      Scanner s(f.value, 0, limit);
       auto err = parse_comma_list(s, false, [&](Scanner& sc) -> std::optional<SyntaxError> {
         return internal::parse_via_fresh(sc, msg_.vias_.emplace_back());
       });
@@ -212,7 +236,16 @@ std::optional<ParseError> MessageParser::parse_value(HeaderField& f) {
       return std::nullopt;
     }
     case HeaderGrammar::TokenList: {
-      Scanner s(f.value);
+      const std::size_t before = msg_.tokens_.size();
+      for (const char* p = value_begin; p != nullptr;) {
+        const char* q = internal::fast_token(p, value_end, limit);
+        if (q == p) break;
+        msg_.tokens_.push_back(Token{f.id, std::string_view(p, static_cast<std::size_t>(q - p))});
+        if (q == value_end) return std::nullopt;
+        p = internal::fast_next_element(q, value_end);
+      }
+      msg_.tokens_.truncate(before);
+      Scanner s(f.value, 0, limit);
       auto err = parse_comma_list(s, true, [&](Scanner& sc) -> std::optional<SyntaxError> {
         std::string_view t = sc.token();
         if (t.empty()) return sc.error("a token");
@@ -230,10 +263,15 @@ std::optional<ParseError> MessageParser::parse_value(HeaderField& f) {
         msg_.param_values_.push_back(*ra);
         return std::nullopt;
       }
-      Scanner s(f.value);
       ParamValue& pv = msg_.param_values_.emplace_back();
       pv.header = f.id;
-      if (auto e = internal::parse_param_value_fresh(s, false, pv)) return at(*e);
+      const bool fast = internal::fast_param_value(value_begin, value_end, limit, false, pv) == value_end;
+      Scanner s(f.value, 0, limit);
+      if (!fast) {
+        pv = ParamValue{};
+        pv.header = f.id;
+        if (auto e = internal::parse_param_value_fresh(s, false, pv)) return at(*e);
+      }
       if (f.id == HeaderId::SessionExpires || f.id == HeaderId::MinSE) {
         if (!ascii::parse_uint(pv.value, 0xFFFFFFFFull)) return at(SyntaxError{0, "delta-seconds (a number of seconds)"});
       } else if (f.id == HeaderId::ContentType) {
@@ -243,13 +281,22 @@ std::optional<ParseError> MessageParser::parse_value(HeaderField& f) {
             !ascii::all_of(pv.value.substr(slash + 1), ascii::kToken))
           return at(SyntaxError{0, "a media type 'type/subtype'"});
       }
-      return finish(s);
+      return fast ? std::nullopt : finish(s);
     }
     case HeaderGrammar::ParamValueList: {
-      Scanner s(f.value);
+      Scanner s(f.value, 0, limit);
       // "Accept:" with nothing means no body is acceptable (RFC 3261 §20.1).
       const bool may_be_empty =
           f.id == HeaderId::Accept || f.id == HeaderId::AcceptEncoding || f.id == HeaderId::AcceptLanguage;
+      const std::size_t before = msg_.param_values_.size();
+      for (const char* p = value_begin; p != nullptr;) {
+        ParamValue& pv = msg_.param_values_.emplace_back();
+        pv.header = f.id;
+        p = internal::fast_param_value(p, value_end, limit, true, pv);
+        if (p == value_end) return std::nullopt;
+        p = internal::fast_next_element(p, value_end);
+      }
+      msg_.param_values_.truncate(before);
       auto err = parse_comma_list(s, may_be_empty, [&](Scanner& sc) -> std::optional<SyntaxError> {
         ParamValue& pv = msg_.param_values_.emplace_back();
         pv.header = f.id;
@@ -296,7 +343,7 @@ std::optional<ParseError> MessageParser::parse_value(HeaderField& f) {
       return std::nullopt;
     }
     case HeaderGrammar::Warning: {
-      Scanner s(f.value);
+      Scanner s(f.value, 0, limit);
       auto err = parse_comma_list(s, false, [&](Scanner& sc) -> std::optional<SyntaxError> {
         auto w = parse_warning(sc);
         if (!w) return w.error();

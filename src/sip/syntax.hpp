@@ -24,9 +24,14 @@ using Parsed = Result<T, SyntaxError>;
 
 class Scanner {
  public:
-  explicit Scanner(std::string_view text, std::size_t pos = 0) : text_(text), pos_(pos) {}
+  explicit Scanner(std::string_view text, std::size_t pos = 0)
+      : text_(text), pos_(pos), limit_(text.data() + text.size()) {}
+  /// `limit` (at or after the text's end) ends the readable buffer the text
+  /// lies in: class runs may look ahead up to it, never deciding past the text.
+  Scanner(std::string_view text, std::size_t pos, const char* limit) : text_(text), pos_(pos), limit_(limit) {}
 
   std::string_view text() const { return text_; }
+  const char* limit() const { return limit_; }
   std::size_t pos() const { return pos_; }
   void set_pos(std::size_t pos) { pos_ = pos; }
   bool at_end() const { return pos_ >= text_.size(); }
@@ -70,7 +75,7 @@ class Scanner {
   std::string_view token() {
     const std::size_t start = pos_;
     const char* const begin = text_.data();
-    pos_ = static_cast<std::size_t>(scan::skip_common(begin + pos_, begin + text_.size(), scan::kCommonToken) - begin);
+    pos_ = static_cast<std::size_t>(scan::skip_common(begin + pos_, begin + text_.size(), limit_, scan::kCommonToken) - begin);
     take_while(ascii::kToken);  // the rare token characters, and where the run really ends
     return text_.substr(start, pos_ - start);
   }
@@ -125,6 +130,7 @@ class Scanner {
  private:
   std::string_view text_;
   std::size_t pos_;
+  const char* limit_;
 };
 
 }  // namespace imsflow::sip

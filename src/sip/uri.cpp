@@ -26,7 +26,9 @@ std::size_t find_bad_escaped(std::string_view s, std::uint16_t allowed) {
   return std::string_view::npos;
 }
 
-bool valid_ipv4(std::string_view s) {
+}  // namespace
+
+bool internal::valid_ipv4(std::string_view s) {
   if (s.size() < 7 || s.size() > 15) return false;
   int parts = 0;
   unsigned value = 0;
@@ -44,6 +46,10 @@ bool valid_ipv4(std::string_view s) {
   }
   return parts == 3 && digits > 0;
 }
+
+namespace {
+
+using internal::valid_ipv4;
 
 // RFC 5118 §4.10: tolerate the RFC 3261 ABNF's three-colon form, so the check
 // is on characters and shape, not a strict RFC 4291 parse.
@@ -243,9 +249,9 @@ inline bool in_class(char c, std::uint8_t cls) { return (kUriClass[static_cast<u
 
 /// Skips a run of `cls` characters and %HH escapes. Returns nullptr on a '%'
 /// that does not start a complete escape (the general code reports it).
-inline const char* skip_escaped(const char* p, const char* end, std::uint8_t cls) {
-  if (cls == kCUser) p = scan::skip_common(p, end, scan::kCommonUriUser);
-  else if (cls == kCParam) p = scan::skip_common(p, end, scan::kCommonUriParam);
+inline const char* skip_escaped(const char* p, const char* end, const char* limit, std::uint8_t cls) {
+  if (cls == kCUser) p = scan::skip_common(p, end, limit, scan::kCommonUriUser);
+  else if (cls == kCParam) p = scan::skip_common(p, end, limit, scan::kCommonUriParam);
   while (p < end) {
     if (in_class(*p, cls)) {
       ++p;
@@ -261,29 +267,29 @@ inline const char* skip_escaped(const char* p, const char* end, std::uint8_t cls
 
 /// ";name[=value]" parameters from p (at ';'). `stop_at_query` ends them at
 /// '?' (sip), else a '?' is left to the caller, which then gives up (tel).
-inline const char* skip_uri_params(const char* p, const char* end) {
+inline const char* skip_uri_params(const char* p, const char* end, const char* limit) {
   while (p < end && *p == ';') {
     const char* name = p + 1;
-    p = skip_escaped(name, end, kCParam);
+    p = skip_escaped(name, end, limit, kCParam);
     if (!p || p == name) return nullptr;
     if (p < end && *p == '=') {
       const char* value = p + 1;
-      p = skip_escaped(value, end, kCParam);
+      p = skip_escaped(value, end, limit, kCParam);
       if (!p || p == value) return nullptr;
     }
   }
   return p;
 }
 
-const char* parse_sip_uri_fast(const char* p, const char* end, Uri& uri) {
+const char* parse_sip_uri_fast(const char* p, const char* end, const char* limit, Uri& uri) {
   const char* const rest = p;
   // Userinfo: user chars, then after one ':' password chars, up to '@'.
   const char* colon = nullptr;
-  const char* q = skip_escaped(p, end, kCUser);
+  const char* q = skip_escaped(p, end, limit, kCUser);
   if (!q) return nullptr;
   if (q < end && *q == ':') {
     colon = q;
-    q = skip_escaped(q + 1, end, kCPass);
+    q = skip_escaped(q + 1, end, limit, kCPass);
     if (!q) return nullptr;
   }
   const char* host = rest;
@@ -295,7 +301,7 @@ const char* parse_sip_uri_fast(const char* p, const char* end, Uri& uri) {
     host = q + 1;
   }
   // hostname or IPv4 address (IPv6 references take the general path).
-  const char* h = scan::skip_common(host, end, scan::kCommonHostname);
+  const char* h = scan::skip_common(host, end, limit, scan::kCommonHostname);
   while (h < end && in_class(*h, kCHost)) ++h;
   if (h == host || *host == '.' || *host == '-') return nullptr;
   uri.host = std::string_view(host, static_cast<std::size_t>(h - host));
@@ -318,13 +324,13 @@ const char* parse_sip_uri_fast(const char* p, const char* end, Uri& uri) {
   }
   if (p < end && *p == ';') {
     const char* params = p;
-    p = skip_uri_params(p, end);
+    p = skip_uri_params(p, end, limit);
     if (!p) return nullptr;
     uri.params = Params(std::string_view(params, static_cast<std::size_t>(p - params)));
   }
   if (p < end && *p == '?') {
     const char* headers = ++p;
-    p = skip_escaped(p, end, kCHeader);
+    p = skip_escaped(p, end, limit, kCHeader);
     if (!p || p == headers) return nullptr;
     uri.headers = std::string_view(headers, static_cast<std::size_t>(p - headers));
   }
@@ -334,14 +340,14 @@ const char* parse_sip_uri_fast(const char* p, const char* end, Uri& uri) {
   return p;
 }
 
-const char* parse_tel_uri_fast(const char* p, const char* end, Uri& uri) {
+const char* parse_tel_uri_fast(const char* p, const char* end, const char* limit, Uri& uri) {
   const char* q = p;
   while (q < end && in_class(*q, kCTel)) ++q;
   if (q == p) return nullptr;
   uri.user = std::string_view(p, static_cast<std::size_t>(q - p));
   if (q < end && *q == ';') {
     const char* params = q;
-    q = skip_uri_params(q, end);
+    q = skip_uri_params(q, end, limit);
     if (!q) return nullptr;
     uri.params = Params(std::string_view(params, static_cast<std::size_t>(q - params)));
   }
@@ -354,7 +360,8 @@ const char* parse_tel_uri_fast(const char* p, const char* end, Uri& uri) {
 
 namespace internal {
 
-const char* parse_uri_prefix(const char* p, const char* end, Uri& uri) {
+const char* parse_uri_prefix(const char* p, const char* end, Uri& uri, const char* limit) {
+  if (limit == nullptr) limit = end;
   const char* const start = p;
   if (p == end || !ascii::is_alpha(*p)) return nullptr;
   ++p;
@@ -367,10 +374,10 @@ const char* parse_uri_prefix(const char* p, const char* end, Uri& uri) {
   auto lower = [start](std::size_t i) { return static_cast<char>(start[i] | 0x20); };
   if ((n == 3 || n == 4) && lower(0) == 's' && lower(1) == 'i' && lower(2) == 'p' && (n == 3 || lower(3) == 's')) {
     uri.kind = n == 3 ? UriScheme::Sip : UriScheme::Sips;
-    stop = parse_sip_uri_fast(p, end, uri);
+    stop = parse_sip_uri_fast(p, end, limit, uri);
   } else if (n == 3 && lower(0) == 't' && lower(1) == 'e' && lower(2) == 'l') {
     uri.kind = UriScheme::Tel;
-    stop = parse_tel_uri_fast(p, end, uri);
+    stop = parse_tel_uri_fast(p, end, limit, uri);
   } else {
     uri.kind = UriScheme::Other;
     stop = p;

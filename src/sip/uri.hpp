@@ -51,7 +51,11 @@ namespace internal {
 /// (IPv6, escapes cut short, long ports). A result equals parse_uri() of the
 /// text [p, returned) whenever the returned pointer is the end the caller
 /// expects (`end`, a '>', an SP); otherwise the caller uses parse_uri_general.
-const char* parse_uri_prefix(const char* p, const char* end, Uri& out);
+/// `limit` (at or after `end`, or nullptr for `end`) ends the readable
+/// buffer: character runs may look ahead up to it, never deciding past `end`.
+const char* parse_uri_prefix(const char* p, const char* end, Uri& out, const char* limit = nullptr);
+/// A dotted-quad IPv4 address (four decimal parts of at most 255).
+bool valid_ipv4(std::string_view text);
 /// The general parser (delimit, then validate), which every error comes from.
 std::optional<SyntaxError> parse_uri_general(std::string_view text, Uri& out);
 }  // namespace internal

@@ -139,6 +139,17 @@ inline const bool kHaveSse42 = __builtin_cpu_supports("sse4.2");
 #endif
 }
 
+/// skip_common() over a text [p, end) that lies inside a larger readable
+/// buffer ending at `limit`: the 16-byte steps may look past `end` (never
+/// past `limit`), so that short texts get them too, and the result is clamped
+/// to `end`. Header values are mostly shorter than 16 bytes but sit inside
+/// the whole message.
+[[gnu::always_inline]] inline const char* skip_common(const char* p, const char* end, const char* limit,
+                                                      const CommonBytes& set) {
+  const char* r = skip_common(p, limit, set);
+  return r < end ? r : end;
+}
+
 /// Common subsets of the RFC 3261 classes, for skip_common().
 inline constexpr CommonBytes kCommonToken = make_common_bytes("azAZ09-.__!!%%*+");
 inline constexpr CommonBytes kCommonHostname = make_common_bytes("azAZ09-.__");
@@ -174,6 +185,13 @@ inline const char* skip_plain_qdtext(const char* p, const char* end) {
     ++p;
   }
   return end;
+}
+
+/// skip_plain_qdtext() over [p, end) inside a readable buffer ending at
+/// `limit` (see the skip_common() overload): clamped to `end`.
+inline const char* skip_plain_qdtext(const char* p, const char* end, const char* limit) {
+  const char* r = skip_plain_qdtext(p, limit);
+  return r < end ? r : end;
 }
 
 }  // namespace imsflow::scan

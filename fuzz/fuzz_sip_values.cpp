@@ -1,0 +1,65 @@
+// Differential fuzzing of the parser's one-pass readers (sip/fast_values.hpp)
+// against the general grammars. The first byte picks the reader, the second
+// how many of the following bytes are the value; the bytes after the value
+// stay readable (the readers may look ahead to them, never decide on them).
+// Whenever a reader takes the whole value, the general grammar must accept
+// it and give the same entry, view for view.
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "sip/fast_values.hpp"
+#include "sip/general_grammar_check.hpp"
+
+using namespace imsflow::sip;
+namespace gc = imsflow::test::grammar_check;
+
+namespace {
+
+template <class T, class Fast, class General>
+void check(std::string_view value, const char* limit, Fast&& fast, General&& general) {
+  const char* const end = value.data() + value.size();
+  T quick{};
+  if (fast(value.data(), end, limit, quick) != end) return;
+  T slow{};
+  Scanner s(value);
+  if (general(s, slow)) std::abort();  // the general grammar rejects what the reader took
+  s.skip_lws();
+  if (!s.at_end()) std::abort();
+  if (!gc::diff(quick, slow).empty()) std::abort();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size < 2) return 0;
+  const std::uint8_t which = data[0];
+  const std::string_view buffer(reinterpret_cast<const char*>(data) + 2, size - 2);
+  const std::string_view value = buffer.substr(0, data[1] % (buffer.size() + 1));
+  const char* const limit = buffer.data() + buffer.size();
+  switch (which % 4) {
+    case 0:
+      check<NameAddr>(value, limit, internal::fast_name_addr,
+                      [](Scanner& s, NameAddr& na) { return parse_name_addr(s, false, na); });
+      break;
+    case 1:
+      check<Via>(value, limit, internal::fast_via, [](Scanner& s, Via& v) { return parse_via(s, v); });
+      break;
+    case 2:
+      check<ParamValue>(
+          value, limit,
+          [](const char* p, const char* e, const char* l, ParamValue& pv) {
+            return internal::fast_param_value(p, e, l, false, pv);
+          },
+          [](Scanner& s, ParamValue& pv) { return parse_param_value(s, false, pv); });
+      break;
+    default: {
+      const char* const end = value.data() + value.size();
+      const char* stop = internal::fast_token(value.data(), end, limit);
+      Scanner s(value);
+      if (s.token() != std::string_view(value.data(), static_cast<std::size_t>(stop - value.data()))) std::abort();
+      break;
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,269 @@
+// The parser's one-pass readers (sip/fast_values.hpp) against the general
+// grammars: on the shapes they take they must give the same entries, view for
+// view; on every other shape they must step aside, so that the general
+// grammar's verdict and error stand. fuzz_sip_values and fuzz_sip_parse keep
+// checking the same on generated input.
+#include "sip/fast_values.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "general_grammar_check.hpp"
+#include "shared_data.hpp"
+#include "sip/parser.hpp"
+
+namespace imsflow::sip {
+namespace {
+
+using test::grammar_check::diff;
+
+// A readable buffer where the value is followed by bytes a run could take
+// (token, hostname and URI characters), so that a reader that looks ahead to
+// `limit` but decides past `end` shows up.
+struct Placed {
+  explicit Placed(std::string_view value) : buffer(std::string(value) + "abc123-._~!*+%&=;,:@") {}
+  const char* begin() const { return buffer.data(); }
+  const char* end() const { return buffer.data() + buffer.size() - 20; }
+  const char* limit() const { return buffer.data() + buffer.size(); }
+  std::string buffer;
+};
+
+template <class T, class Fast, class General>
+void expect_fast_equals_general(std::string_view value, Fast&& fast, General&& general) {
+  SCOPED_TRACE(std::string(value));
+  Placed placed(value);
+  T quick{};
+  const char* stop = fast(placed.begin(), placed.end(), placed.limit(), quick);
+  ASSERT_EQ(stop, placed.end()) << "the one-pass reader should take this whole value";
+  T slow{};
+  Scanner s(std::string_view(placed.begin(), value.size()));
+  ASSERT_FALSE(general(s, slow)) << "the general grammar should accept this value";
+  s.skip_lws();
+  ASSERT_TRUE(s.at_end());
+  EXPECT_EQ(diff(quick, slow), "");
+}
+
+template <class T, class Fast>
+void expect_fast_steps_aside(std::string_view value, Fast&& fast) {
+  SCOPED_TRACE(std::string(value));
+  Placed placed(value);
+  T quick{};
+  EXPECT_NE(fast(placed.begin(), placed.end(), placed.limit(), quick), placed.end());
+}
+
+TEST(FastValues, NameAddrCommonShapesEqualTheGeneralGrammar) {
+  auto general = [](Scanner& s, NameAddr& na) { return parse_name_addr(s, false, na); };
+  for (std::string_view v : {
+           "<sip:127.0.0.1:5060;lr>",
+           "<sip:+15551230001@ims.mnc001.mcc001.3gppnetwork.org>;tag=14080SIPpTag001",
+           "<tel:+15551230002>",
+           "\"Alice Smith\" <sip:alice@example.com>;tag=a73kszlfl",
+           "\"\"<sip:anonymous@anonymous.invalid>",
+           "<sip:+15551230001@127.0.0.1:5070;transport=udp>;+sip.instance=\"<urn:gsma:imei:35209900-176148-0>\";"
+           "+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.mmtel\";audio",
+           "<sip:user:secret@host.example.com:5061;maddr=239.255.255.1;ttl=15?Subject=hi>;expires=600;q=0.5",
+           "<urn:service:sos>",
+           "<sip:10.0.0.1>;received=10.0.0.2;x=[2001:db8::1]",
+           "<sip:host>; tag=spaced",
+       }) {
+    expect_fast_equals_general<NameAddr>(v, internal::fast_name_addr, general);
+  }
+}
+
+TEST(FastValues, NameAddrOtherShapesAreLeftToTheGeneralGrammar) {
+  for (std::string_view v : {
+           "Alice <sip:alice@example.com>",       // token display name
+           "sip:alice@example.com;tag=1",         // addr-spec without brackets
+           "<sip:alice@example.com> ;tag=1",      // LWS before a parameter
+           "<sip:alice@example.com>;tag = 1",     // LWS around '='
+           "\"Al\\\"ice\" <sip:a@b>",             // quoted-pair in the display name
+           "\"J\xc3\xbcrgen\" <sip:j@b>",         // UTF-8 in the display name
+           "<sip:[2001:db8::1]:5060>",            // IPv6 reference
+           "<sip:a@b>;tag=\"unterminated",        // no closing quote before the end
+           "<sip:a@b>;tag=",                      // empty value
+           "<sip:a@b>;=x",                        // empty name
+           "<sip:a@b",                            // no '>'
+           "<sip:a@b>garbage",
+           "",
+       }) {
+    expect_fast_steps_aside<NameAddr>(v, internal::fast_name_addr);
+  }
+}
+
+TEST(FastValues, ViaCommonShapesEqualTheGeneralGrammar) {
+  auto general = [](Scanner& s, Via& via) { return parse_via(s, via); };
+  for (std::string_view v : {
+           "SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-14080-1-0;rport",
+           "SIP/2.0/TCP pcscf.ims.mnc001.mcc001.3gppnetwork.org;branch=z9hG4bKabc;received=10.1.2.3;rport=5060",
+           "SIP/2.0/UDP   host_with_underscore:0",
+           "SIP/2.0/TLS 1.2.3.4.5;branch=\"quoted\";branch=second",
+           "SIP/2.0/UDP 10.0.0.1;received=2001:db8::1",
+           "SIP/2.0/UDP 10.0.0.1;received=[2001:db8::1];x",
+       }) {
+    expect_fast_equals_general<Via>(v, internal::fast_via, general);
+  }
+}
+
+TEST(FastValues, ViaOtherShapesAreLeftToTheGeneralGrammar) {
+  for (std::string_view v : {
+           "SIP / 2.0 / UDP host",               // LWS around '/'
+           "SIP/2.0/UDP [2001:db8::1]:5060",     // IPv6 sent-by
+           "SIP/2.0/UDP host : 5060",            // LWS around ':'
+           "SIP/2.0/UDP host:65536",             // port out of range
+           "SIP/2.0/UDP host:",                  // no port digits
+           "SIP/2.0/UDP .host",                  // bad hostname
+           "SIP/2.0/UDP host;received=not-an-ip",
+           "SIP/2.0/UDP host;rport=x",
+           "SIP/2.0/UDP host;rport=70000",
+           "SIP/2.0/UDPhost",
+           "SIP/2.0/UDP",
+       }) {
+    expect_fast_steps_aside<Via>(v, internal::fast_via);
+  }
+}
+
+TEST(FastValues, ParamValueCommonShapesEqualTheGeneralGrammar) {
+  auto general = [](Scanner& s, ParamValue& pv) { return parse_param_value(s, false, pv); };
+  for (std::string_view v : {
+           "application/sdp",
+           "3GPP-E-UTRAN-FDD; utran-cell-id-3gpp=0010100010019B01",
+           "*;+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.mmtel\"",
+           "urn:urn-7:3gpp-service.ims.icsi.mmtel",
+           "icid-value=1234bc9876e;icid-generated-at=192.0.2.1;orig-ioi=home1.net",
+           "ipsec-3gpp;alg=hmac-sha-1-96;spi-c=1111;spi-s=2222;port-c=5062;port-s=5064",
+           "caf\xc3\xa9",
+       }) {
+    expect_fast_equals_general<ParamValue>(v, [](const char* p, const char* e, const char* l, ParamValue& pv) {
+      return internal::fast_param_value(p, e, l, false, pv);
+    }, general);
+  }
+}
+
+TEST(FastValues, ParamValueOtherShapesAreLeftToTheGeneralGrammar) {
+  auto fast = [](const char* p, const char* e, const char* l, ParamValue& pv) {
+    return internal::fast_param_value(p, e, l, false, pv);
+  };
+  for (std::string_view v : {
+           "\"quoted\"",
+           "<sip:a@b>",
+           "SIP ;cause=200",           // LWS before the parameters
+           "Q.850;text=\"a \\\" b\"",  // quoted-pair
+           "a\x01" "b",                // control character
+           ";x=1",                     // no value
+       }) {
+    expect_fast_steps_aside<ParamValue>(v, fast);
+  }
+}
+
+TEST(FastValues, TokenRunsStopWhereTheValueEnds) {
+  Placed placed("timer");
+  EXPECT_EQ(internal::fast_token(placed.begin(), placed.end(), placed.limit()), placed.end());
+  const std::string list = "100rel,\tprecondition";
+  const char* end = list.data() + list.size();
+  const char* comma = internal::fast_token(list.data(), end, end);
+  ASSERT_EQ(std::string_view(list.data(), static_cast<std::size_t>(comma - list.data())), "100rel");
+  EXPECT_EQ(internal::fast_next_element(comma, end), list.data() + 8);
+  EXPECT_EQ(internal::fast_next_element(end, end), nullptr);
+  EXPECT_EQ(internal::fast_next_element(nullptr, end), nullptr);
+  const std::string trailing = "a, ";
+  EXPECT_EQ(internal::fast_next_element(trailing.data() + 1, trailing.data() + trailing.size()), nullptr);
+}
+
+// Whole messages: the parser's tables equal the general grammars' for every
+// header, whichever reader took it.
+std::string message_with(std::string_view extra_headers) {
+  std::string m =
+      "OPTIONS sip:bob@example.com SIP/2.0\r\n"
+      "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\r\n"
+      "From: <sip:alice@example.com>;tag=1\r\nTo: <sip:bob@example.com>\r\n"
+      "Call-ID: c1\r\nCSeq: 1 OPTIONS\r\n";
+  m += extra_headers;
+  m += "Content-Length: 0\r\n\r\n";
+  return m;
+}
+
+TEST(FastValues, MixedShapesInOneHeaderKeepTheGeneralResult) {
+  for (std::string_view extra : {
+           "Route: <sip:p1;lr>, <sip:p2;lr>\r\n",
+           "Route: <sip:p1;lr>,Proxy <sip:p2;lr>\r\n",          // second element of another shape
+           "Route: <sip:p1;lr> , <sip:p2;lr>\r\n",
+           "Contact: <sip:a@b>;expires=60, sip:c@d;q=0.1\r\n",
+           "Via: SIP/2.0/UDP h1;branch=z9hG4bKa, SIP / 2.0 / TCP h2\r\n",
+           "Supported: 100rel, precondition,timer\r\n",
+           "Supported: 100rel , timer\r\nRequire:\r\n",
+           "Accept-Contact: *;+g.3gpp.icsi-ref=\"x\", *;audio\r\n",
+           "P-Access-Network-Info: 3GPP-E-UTRAN-FDD; utran-cell-id-3gpp=00101\r\n",
+           "Accept:\r\nAllow: INVITE,ACK\r\n",
+       }) {
+    SCOPED_TRACE(std::string(extra));
+    const std::string bytes = message_with(extra);
+    Message m;
+    auto r = parse(bytes, m);
+    ASSERT_TRUE(r) << r.error().describe();
+    EXPECT_EQ(test::recheck_with_general_grammars(m), "");
+  }
+}
+
+TEST(FastValues, ErrorsComeFromTheGeneralGrammar) {
+  // Each header starts with a shape the one-pass reader takes and then
+  // breaks: the verdict and the offset are the general grammar's.
+  struct Case {
+    std::string_view header;
+    std::string_view expected;
+  };
+  for (const Case& c : {
+           Case{"Route: <sip:p1;lr>, \r\n", "an element (empty list element)"},
+           Case{"Supported: 100rel,\r\n", "an element (empty list element)"},
+           Case{"Contact: <sip:a@b>;expires=\r\n", "a parameter value after '='"},
+           Case{"Via: SIP/2.0/UDP host;rport=x\r\n", "a port number in rport"},
+       }) {
+    SCOPED_TRACE(std::string(c.header));
+    const std::string bytes = message_with(c.header);
+    auto r = parse(bytes);
+    ASSERT_FALSE(r);
+    EXPECT_STREQ(r.error().expected, c.expected.data());
+  }
+}
+
+std::vector<std::filesystem::path> message_files(const std::filesystem::path& dir) {
+  std::vector<std::filesystem::path> out;
+  if (!std::filesystem::exists(dir)) return out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    const auto ext = e.path().extension();
+    if (ext == ".sip" || ext == ".dat") out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::size_t recheck_files(const std::vector<std::filesystem::path>& files) {
+  std::size_t parsed = 0;
+  for (const auto& file : files) {
+    SCOPED_TRACE(file.string());
+    const std::string bytes = test::read_file(file);
+    for (ParseMode mode : {ParseMode::Datagram, ParseMode::Stream}) {
+      Message m;
+      if (!parse(bytes, m, mode)) continue;
+      ++parsed;
+      EXPECT_EQ(test::recheck_with_general_grammars(m), "");
+    }
+  }
+  return parsed;
+}
+
+TEST(FastValues, RecordedMessagesGiveTheGeneralGrammarsEntries) {
+  EXPECT_GE(recheck_files(message_files(test::data_dir() / "messages")), 9u);
+}
+
+TEST(FastValues, SharedMessagesAndTortureTestsGiveTheGeneralGrammarsEntries) {
+  IMSFLOW_REQUIRE_SHARED("messages");
+  IMSFLOW_REQUIRE_SHARED("conformance/sip-torture");
+  std::vector<std::filesystem::path> files = message_files(test::shared_dir() / "messages");
+  for (const auto& f : message_files(test::shared_dir() / "conformance/sip-torture")) files.push_back(f);
+  EXPECT_GE(recheck_files(files), 40u);
+}
+
+}  // namespace
+}  // namespace imsflow::sip
