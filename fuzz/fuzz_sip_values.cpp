@@ -37,7 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view buffer(reinterpret_cast<const char*>(data) + 2, size - 2);
   const std::string_view value = buffer.substr(0, data[1] % (buffer.size() + 1));
   const char* const limit = buffer.data() + buffer.size();
-  switch (which % 4) {
+  switch (which % 6) {
     case 0:
       check<NameAddr>(value, limit, internal::fast_name_addr,
                       [](Scanner& s, NameAddr& na) { return parse_name_addr(s, false, na); });
@@ -52,6 +52,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             return internal::fast_param_value(p, e, l, false, pv);
           },
           [](Scanner& s, ParamValue& pv) { return parse_param_value(s, false, pv); });
+      break;
+    case 3: {
+      CSeq quick;
+      if (!internal::fast_cseq(value.data(), value.data() + value.size(), limit, quick)) break;
+      auto slow = parse_cseq(value);
+      if (!slow || slow->number != quick.number || slow->method != quick.method ||
+          !gc::same(slow->method_text, quick.method_text))
+        std::abort();
+      break;
+    }
+    case 4:
+      if (internal::fast_call_id(value.data(), value.data() + value.size(), limit) && check_call_id(value))
+        std::abort();
       break;
     default: {
       const char* const end = value.data() + value.size();

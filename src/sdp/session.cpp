@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "util/ascii.hpp"
+#include "util/byte_scan.hpp"
 
 namespace imsflow::sdp {
 
@@ -15,21 +16,32 @@ std::size_t offset_in(std::string_view value, std::string_view field) {
   return static_cast<std::size_t>(field.data() - value.data());
 }
 
-/// Splits off the next space-separated field. A byte loop: SDP fields are a
-/// few bytes long, shorter than what a memchr call costs to set up.
-std::string_view next_field(std::string_view& rest) {
+// Any byte but SP (and NUL, which ends a PCMPISTRI range set), and any byte
+// but SP and ':', for scan::skip_common().
+constexpr scan::CommonBytes kNotSpace = scan::make_common_bytes("\x01\x1f!\xff");
+constexpr scan::CommonBytes kNotSpaceOrColon = scan::make_common_bytes("\x01\x1f!9;\xff");
+
+/// Splits off the next space-separated field. SDP fields are a few bytes
+/// long, shorter than what a memchr call costs to set up: one 16-byte class
+/// step (which may look ahead to `limit`, the end of the body), then a byte
+/// loop. `rest` must point into the body.
+std::string_view next_field(std::string_view& rest, const char* limit) {
   const char* const begin = rest.data();
   const char* const end = begin + rest.size();
-  const char* p = begin;
+  const char* p = scan::skip_common(begin, end, limit, kNotSpace);
   while (p != end && *p != ' ') ++p;
   const std::string_view f(begin, static_cast<std::size_t>(p - begin));
-  rest = p == end ? std::string_view() : std::string_view(p + 1, static_cast<std::size_t>(end - p - 1));
+  // An exhausted `rest` keeps pointing into the body, so that the next call
+  // may look ahead from it.
+  rest = p == end ? std::string_view(end, 0) : std::string_view(p + 1, static_cast<std::size_t>(end - p - 1));
   return f;
 }
 
-/// a=<name>[:<value>], split at the first ':' (names are short: a byte loop).
-Attribute split_attribute(std::string_view v) {
-  std::size_t colon = 0;
+/// a=<name>[:<value>], split at the first ':' (names are short).
+Attribute split_attribute(std::string_view v, const char* limit) {
+  if (v.empty()) return Attribute{v, {}, false};
+  const char* const end = v.data() + v.size();
+  std::size_t colon = static_cast<std::size_t>(scan::skip_common(v.data(), end, limit, kNotSpaceOrColon) - v.data());
   while (colon < v.size() && v[colon] != ':') ++colon;
   if (colon == v.size()) return Attribute{v, {}, false};
   return Attribute{v.substr(0, colon), v.substr(colon + 1), true};
@@ -69,7 +81,7 @@ bool is_fqdn(std::string_view s) {
 
 class Parser {
  public:
-  explicit Parser(std::string_view body) : body_(body) {}
+  explicit Parser(std::string_view body) : body_(body), limit_(body.data() + body.size()) {}
   /// Fills `s`, a fresh Session, in place.
   std::optional<SdpError> run(Session& s);
 
@@ -80,14 +92,15 @@ class Parser {
   std::optional<SdpError> media_line(std::string_view v, std::size_t at, Media& out) const;
 
   std::string_view body_;
+  const char* limit_;  // the end of the body: class runs may look ahead to it
   std::uint32_t line_no_ = 0;
 };
 
 std::optional<SdpError> Parser::connection(std::string_view v, std::size_t at, Connection& c) const {
   std::string_view rest = v;
-  c.net_type = next_field(rest);
-  c.addr_type = next_field(rest);
-  std::string_view addr = next_field(rest);
+  c.net_type = next_field(rest, limit_);
+  c.addr_type = next_field(rest, limit_);
+  std::string_view addr = next_field(rest, limit_);
   if (c.net_type.empty() || c.addr_type.empty() || addr.empty() || !rest.empty())
     return error(at, "c=<nettype> <addrtype> <address>");
   if (c.net_type != "IN") return error(at, "network type IN");
@@ -120,9 +133,9 @@ std::optional<SdpError> Parser::bandwidth(std::string_view v, std::size_t at, Ba
 
 std::optional<SdpError> Parser::media_line(std::string_view v, std::size_t at, Media& m) const {
   std::string_view rest = v;
-  m.media = next_field(rest);
-  std::string_view port = next_field(rest);
-  m.proto = next_field(rest);
+  m.media = next_field(rest, limit_);
+  std::string_view port = next_field(rest, limit_);
+  m.proto = next_field(rest, limit_);
   if (m.media.empty() || port.empty() || m.proto.empty() || rest.empty())
     return error(at, "m=<media> <port> <proto> <fmt> ...");
   const std::size_t port_at = at + offset_in(v, port);
@@ -136,7 +149,7 @@ std::optional<SdpError> Parser::media_line(std::string_view v, std::size_t at, M
   if (!p) return error(port_at, "a port from 0 to 65535");
   m.port = static_cast<std::uint16_t>(*p);
   while (!rest.empty()) {
-    std::string_view fmt = next_field(rest);
+    std::string_view fmt = next_field(rest, limit_);
     if (fmt.empty()) return error(at, "single spaces between media formats");
     m.formats.push_back(fmt);
   }
@@ -207,7 +220,7 @@ std::optional<SdpError> Parser::run(Session& s) {
           break;
         }
         case 'a': {
-          const Attribute a = split_attribute(v);
+          const Attribute a = split_attribute(v, limit_);
           if (a.name.empty()) return error(vat, "an attribute name after 'a='");
           media->attributes.push_back(a);
           break;
@@ -222,12 +235,12 @@ std::optional<SdpError> Parser::run(Session& s) {
         if (expect_next != 'o') return error(at, "exactly one o= line, second");
         std::string_view rest = v;
         Origin& o = s.origin;
-        o.username = next_field(rest);
-        o.session_id = next_field(rest);
-        o.session_version = next_field(rest);
-        o.net_type = next_field(rest);
-        o.addr_type = next_field(rest);
-        o.address = next_field(rest);
+        o.username = next_field(rest, limit_);
+        o.session_id = next_field(rest, limit_);
+        o.session_version = next_field(rest, limit_);
+        o.net_type = next_field(rest, limit_);
+        o.addr_type = next_field(rest, limit_);
+        o.address = next_field(rest, limit_);
         if (o.address.empty() || !rest.empty())
           return error(vat, "o=<username> <sess-id> <sess-version> <nettype> <addrtype> <address>");
         if (!ascii::all_of(o.session_id, ascii::kDigit) || !ascii::all_of(o.session_version, ascii::kDigit))
@@ -262,8 +275,8 @@ std::optional<SdpError> Parser::run(Session& s) {
       case 't': {
         if (!seen_name) return error(at, "o= and s= before t=");
         std::string_view rest = v;
-        std::string_view start = next_field(rest);
-        std::string_view stop = next_field(rest);
+        std::string_view start = next_field(rest, limit_);
+        std::string_view stop = next_field(rest, limit_);
         if (!ascii::parse_uint(start, ~0ull) || !ascii::parse_uint(stop, ~0ull) || !rest.empty())
           return error(vat, "t=<start-time> <stop-time>");
         if (!seen_timing) s.timing = v;
@@ -271,7 +284,7 @@ std::optional<SdpError> Parser::run(Session& s) {
         break;
       }
       case 'a': {
-        const Attribute a = split_attribute(v);
+        const Attribute a = split_attribute(v, limit_);
         if (a.name.empty()) return error(vat, "an attribute name after 'a='");
         s.attributes.push_back(a);
         break;

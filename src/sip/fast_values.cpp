@@ -145,4 +145,36 @@ const char* fast_param_value(const char* p, const char* end, const char* limit, 
   return p;
 }
 
+bool fast_cseq(const char* p, const char* end, const char* limit, CSeq& out) {
+  const char* const digits = p;
+  std::uint64_t number = 0;
+  while (p < end && ascii::is_digit(*p) && p - digits < 10) number = number * 10 + static_cast<unsigned>(*p++ - '0');
+  if (p == digits || number > 0xFFFFFFFFull || p == end || !is_blank(*p)) return false;
+  while (p < end && is_blank(*p)) ++p;
+  const char* const method = p;
+  p = fast_token(p, end, limit);
+  if (p == method || p != end) return false;
+  out.number = static_cast<std::uint32_t>(number);
+  out.method_text = std::string_view(method, static_cast<std::size_t>(p - method));
+  out.method = method_from_token(out.method_text);
+  return true;
+}
+
+bool fast_call_id(const char* p, const char* end, const char* limit) {
+  // word = token characters and ( ) < > : \ " / [ ] ? { }
+  auto word = [end, limit](const char* q) {
+    q = scan::skip_common(q, end, limit, scan::kCommonToken);
+    while (q < end && ascii::is(*q, ascii::kWord)) ++q;
+    return q;
+  };
+  const char* q = word(p);
+  if (q == p) return false;
+  if (q < end && *q == '@') {
+    const char* const host = q + 1;
+    q = word(host);
+    if (q == host) return false;
+  }
+  return q == end;
+}
+
 }  // namespace imsflow::sip::internal

@@ -37,6 +37,12 @@ constexpr bool is_blank(char c) { return c == ' ' || c == '\t'; }
   return p;
 }
 
+/// `number method` (CSeq): false for any other shape.
+bool fast_cseq(const char* p, const char* end, const char* limit, CSeq& out);
+
+/// `word ["@" word]` (Call-ID): true when the whole value has that shape.
+bool fast_call_id(const char* p, const char* end, const char* limit);
+
 /// After a list element stopped at ',': skips it and the SP/HT that follow.
 /// nullptr when the list does not go on with another element right there
 /// (or when p is nullptr: the element before was of another shape).

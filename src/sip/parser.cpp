@@ -10,6 +10,21 @@ namespace imsflow::sip {
 
 namespace {
 std::uint32_t u32(std::size_t v) { return static_cast<std::uint32_t>(v); }
+
+/// What a single-value param-value header asks of its value beyond the
+/// grammar: a number (Session-Expires, Min-SE) or a media type (Content-Type).
+std::optional<SyntaxError> check_param_value(const ParamValue& pv) {
+  if (pv.header == HeaderId::SessionExpires || pv.header == HeaderId::MinSE) {
+    if (!ascii::parse_uint(pv.value, 0xFFFFFFFFull)) return SyntaxError{0, "delta-seconds (a number of seconds)"};
+  } else if (pv.header == HeaderId::ContentType) {
+    const std::size_t slash = pv.value.find('/');
+    if (slash == std::string_view::npos || slash == 0 || slash + 1 == pv.value.size() ||
+        !ascii::all_of(pv.value.substr(0, slash), ascii::kToken) ||
+        !ascii::all_of(pv.value.substr(slash + 1), ascii::kToken))
+      return SyntaxError{0, "a media type 'type/subtype'"};
+  }
+  return std::nullopt;
+}
 }  // namespace
 
 class MessageParser {
@@ -52,6 +67,7 @@ class MessageParser {
   std::optional<ParseError> parse_request_line(std::string_view line, std::size_t at);
   bool parse_request_line_fast(std::string_view line);
   std::optional<ParseError> parse_status_line(std::string_view line, std::size_t at);
+  bool take_common_shape(const HeaderField& f);
   std::optional<ParseError> parse_value(HeaderField& f);
   std::optional<ParseError> check_required() const;
 
@@ -166,14 +182,98 @@ std::optional<ParseError> MessageParser::parse_status_line(std::string_view line
   return std::nullopt;
 }
 
+bool MessageParser::take_common_shape(const HeaderField& f) {
+  // The one-pass readers (fast_values.hpp) in a function of their own: it
+  // needs few registers, and most headers end here. On false the tables are
+  // as they were, and parse_value() reads the header with the general grammar.
+  const char* const begin = f.value.data();
+  const char* const end = begin + f.value.size();
+  const char* const limit = in_.data() + in_.size();  // the value lies inside the input
+  switch (header_info(f.id).grammar) {
+    case HeaderGrammar::NameAddr: {
+      NameAddr& na = msg_.name_addrs_.emplace_back();
+      na.header = f.id;
+      if (internal::fast_name_addr(begin, end, limit, na) == end) return true;
+      msg_.name_addrs_.truncate(msg_.name_addrs_.size() - 1);
+      return false;
+    }
+    case HeaderGrammar::NameAddrList: {
+      const std::size_t before = msg_.name_addrs_.size();
+      for (const char* p = begin; p != nullptr;) {
+        NameAddr& na = msg_.name_addrs_.emplace_back();
+        na.header = f.id;
+        p = internal::fast_name_addr(p, end, limit, na);
+        if (p == end) return true;
+        p = internal::fast_next_element(p, end);
+      }
+      msg_.name_addrs_.truncate(before);
+      return false;
+    }
+    case HeaderGrammar::Via: {
+      const std::size_t before = msg_.vias_.size();
+      for (const char* p = begin; p != nullptr;) {
+        p = internal::fast_via(p, end, limit, msg_.vias_.emplace_back());
+        if (p == end) return true;
+        p = internal::fast_next_element(p, end);
+      }
+      msg_.vias_.truncate(before);
+      return false;
+    }
+    case HeaderGrammar::TokenList: {
+      const std::size_t before = msg_.tokens_.size();
+      for (const char* p = begin; p != nullptr;) {
+        const char* q = internal::fast_token(p, end, limit);
+        if (q == p) break;
+        msg_.tokens_.push_back(Token{f.id, std::string_view(p, static_cast<std::size_t>(q - p))});
+        if (q == end) return true;
+        p = internal::fast_next_element(q, end);
+      }
+      msg_.tokens_.truncate(before);
+      return false;
+    }
+    case HeaderGrammar::ParamValue: {
+      if (f.id == HeaderId::RetryAfter) return false;
+      ParamValue& pv = msg_.param_values_.emplace_back();
+      pv.header = f.id;
+      if (internal::fast_param_value(begin, end, limit, false, pv) == end && !check_param_value(pv)) return true;
+      msg_.param_values_.truncate(msg_.param_values_.size() - 1);
+      return false;
+    }
+    case HeaderGrammar::ParamValueList: {
+      const std::size_t before = msg_.param_values_.size();
+      for (const char* p = begin; p != nullptr;) {
+        ParamValue& pv = msg_.param_values_.emplace_back();
+        pv.header = f.id;
+        p = internal::fast_param_value(p, end, limit, true, pv);
+        if (p == end) return true;
+        p = internal::fast_next_element(p, end);
+      }
+      msg_.param_values_.truncate(before);
+      return false;
+    }
+    case HeaderGrammar::CallId:
+      if (!internal::fast_call_id(begin, end, limit)) return false;
+      msg_.call_id_ = f.value;
+      return true;
+    case HeaderGrammar::CSeq: {
+      CSeq c;
+      if (!internal::fast_cseq(begin, end, limit, c)) return false;
+      msg_.cseq_ = c;
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
 std::optional<ParseError> MessageParser::parse_value(HeaderField& f) {
   const HeaderInfo& info = header_info(f.id);
   // The value lies inside the input: class runs may look ahead to its end.
   const char* const limit = in_.data() + in_.size();
-  const char* const value_begin = f.value.data();
-  const char* const value_end = value_begin + f.value.size();
-  const std::size_t value_at = base_ + (f.value.data() - msg_.bytes_.data());
-  auto at = [&](const SyntaxError& e) { return header_error(ParseErrorCode::HeaderValue, f, value_at + e.offset, e.expected); };
+  auto at = [&](const SyntaxError& e) {
+    const std::size_t value_at = base_ + (f.value.data() - msg_.bytes_.data());
+    return header_error(ParseErrorCode::HeaderValue, f, value_at + e.offset, e.expected);
+  };
   auto finish = [&](Scanner& s) -> std::optional<ParseError> {
     s.skip_lws();
     if (!s.at_end()) return at(s.error("the end of the header value"));
@@ -184,12 +284,9 @@ std::optional<ParseError> MessageParser::parse_value(HeaderField& f) {
       if (auto e = check_text(f.value)) return at(*e);
       return std::nullopt;
     case HeaderGrammar::NameAddr: {
+      Scanner s(f.value, 0, limit);
       NameAddr& na = msg_.name_addrs_.emplace_back();
       na.header = f.id;
-      if (internal::fast_name_addr(value_begin, value_end, limit, na) == value_end) return std::nullopt;
-      na = NameAddr{};
-      na.header = f.id;
-      Scanner s(f.value, 0, limit);
       if (auto e = internal::parse_name_addr_fresh(s, false, na)) return at(*e);
       return finish(s);
     }
@@ -202,15 +299,6 @@ std::optional<ParseError> MessageParser::parse_value(HeaderField& f) {
         msg_.name_addrs_.push_back(star);
         return std::nullopt;
       }
-      const std::size_t before = msg_.name_addrs_.size();
-      for (const char* p = value_begin; p != nullptr;) {
-        NameAddr& na = msg_.name_addrs_.emplace_back();
-        na.header = f.id;
-        p = internal::fast_name_addr(p, value_end, limit, na);
-        if (p == value_end) return std::nullopt;
-        p = internal::fast_next_element(p, value_end);
-      }
-      msg_.name_addrs_.truncate(before);  // another shape: the general grammar decides
       Scanner s(f.value, 0, limit);
       auto err = parse_comma_list(s, false, [&](Scanner& sc) -> std::optional<SyntaxError> {
         NameAddr& na = msg_.name_addrs_.emplace_back();
@@ -221,13 +309,6 @@ std::optional<ParseError> MessageParser::parse_value(HeaderField& f) {
       return std::nullopt;
     }
     case HeaderGrammar::Via: {
-      const std::size_t before = msg_.vias_.size();
-      for (const char* p = value_begin; p != nullptr;) {
-        p = internal::fast_via(p, value_end, limit, msg_.vias_.emplace_back());
-        if (p == value_end) return std::nullopt;
-        p = internal::fast_next_element(p, value_end);
-      }
-      msg_.vias_.truncate(before);
       Scanner s(f.value, 0, limit);
       auto err = parse_comma_list(s, false, [&](Scanner& sc) -> std::optional<SyntaxError> {
         return internal::parse_via_fresh(sc, msg_.vias_.emplace_back());
@@ -236,15 +317,6 @@ std::optional<ParseError> MessageParser::parse_value(HeaderField& f) {
       return std::nullopt;
     }
     case HeaderGrammar::TokenList: {
-      const std::size_t before = msg_.tokens_.size();
-      for (const char* p = value_begin; p != nullptr;) {
-        const char* q = internal::fast_token(p, value_end, limit);
-        if (q == p) break;
-        msg_.tokens_.push_back(Token{f.id, std::string_view(p, static_cast<std::size_t>(q - p))});
-        if (q == value_end) return std::nullopt;
-        p = internal::fast_next_element(q, value_end);
-      }
-      msg_.tokens_.truncate(before);
       Scanner s(f.value, 0, limit);
       auto err = parse_comma_list(s, true, [&](Scanner& sc) -> std::optional<SyntaxError> {
         std::string_view t = sc.token();
@@ -263,40 +335,18 @@ std::optional<ParseError> MessageParser::parse_value(HeaderField& f) {
         msg_.param_values_.push_back(*ra);
         return std::nullopt;
       }
+      Scanner s(f.value, 0, limit);
       ParamValue& pv = msg_.param_values_.emplace_back();
       pv.header = f.id;
-      const bool fast = internal::fast_param_value(value_begin, value_end, limit, false, pv) == value_end;
-      Scanner s(f.value, 0, limit);
-      if (!fast) {
-        pv = ParamValue{};
-        pv.header = f.id;
-        if (auto e = internal::parse_param_value_fresh(s, false, pv)) return at(*e);
-      }
-      if (f.id == HeaderId::SessionExpires || f.id == HeaderId::MinSE) {
-        if (!ascii::parse_uint(pv.value, 0xFFFFFFFFull)) return at(SyntaxError{0, "delta-seconds (a number of seconds)"});
-      } else if (f.id == HeaderId::ContentType) {
-        const std::size_t slash = pv.value.find('/');
-        if (slash == std::string_view::npos || slash == 0 || slash + 1 == pv.value.size() ||
-            !ascii::all_of(pv.value.substr(0, slash), ascii::kToken) ||
-            !ascii::all_of(pv.value.substr(slash + 1), ascii::kToken))
-          return at(SyntaxError{0, "a media type 'type/subtype'"});
-      }
-      return fast ? std::nullopt : finish(s);
+      if (auto e = internal::parse_param_value_fresh(s, false, pv)) return at(*e);
+      if (auto e = check_param_value(pv)) return at(*e);
+      return finish(s);
     }
     case HeaderGrammar::ParamValueList: {
       Scanner s(f.value, 0, limit);
       // "Accept:" with nothing means no body is acceptable (RFC 3261 §20.1).
       const bool may_be_empty =
           f.id == HeaderId::Accept || f.id == HeaderId::AcceptEncoding || f.id == HeaderId::AcceptLanguage;
-      const std::size_t before = msg_.param_values_.size();
-      for (const char* p = value_begin; p != nullptr;) {
-        ParamValue& pv = msg_.param_values_.emplace_back();
-        pv.header = f.id;
-        p = internal::fast_param_value(p, value_end, limit, true, pv);
-        if (p == value_end) return std::nullopt;
-        p = internal::fast_next_element(p, value_end);
-      }
-      msg_.param_values_.truncate(before);
       auto err = parse_comma_list(s, may_be_empty, [&](Scanner& sc) -> std::optional<SyntaxError> {
         ParamValue& pv = msg_.param_values_.emplace_back();
         pv.header = f.id;
@@ -467,7 +517,9 @@ Result<std::size_t, ParseError> MessageParser::run() {
         return Fail{header_error(ParseErrorCode::DuplicateHeader, f, field_start,
                                  "at most one header of this name (it takes a single value)")};
       seen_.set(bit);
-      if (header_info(f.id).tolerated_when_malformed()) {
+      if (take_common_shape(f)) {
+        // done: a one-pass reader took it
+      } else if (header_info(f.id).tolerated_when_malformed()) {
         const Tables before = table_sizes();
         if (auto e = parse_value(f)) {
           restore(before);

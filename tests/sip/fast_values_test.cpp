@@ -157,6 +157,36 @@ TEST(FastValues, ParamValueOtherShapesAreLeftToTheGeneralGrammar) {
   }
 }
 
+TEST(FastValues, CSeqAndCallIdCommonShapesOnly) {
+  for (std::string_view v : {"1 INVITE", "4294967295 ACK", "0007\tPRACK", "12 x-custom"}) {
+    SCOPED_TRACE(std::string(v));
+    Placed placed(v);
+    CSeq quick;
+    ASSERT_TRUE(internal::fast_cseq(placed.begin(), placed.end(), placed.limit(), quick));
+    auto slow = parse_cseq(v);
+    ASSERT_TRUE(slow);
+    EXPECT_EQ(quick.number, slow->number);
+    EXPECT_EQ(quick.method, slow->method);
+    EXPECT_EQ(quick.method_text, slow->method_text);
+  }
+  for (std::string_view v : {"4294967296 ACK", "00000000001 ACK", "1INVITE", "1 ", " 1 ACK", "1 INVITE x", "x ACK"}) {
+    SCOPED_TRACE(std::string(v));
+    Placed placed(v);
+    CSeq quick;
+    EXPECT_FALSE(internal::fast_cseq(placed.begin(), placed.end(), placed.limit(), quick));
+  }
+  for (std::string_view v : {"1-14080@127.0.0.1", "a84b4c76e66710", "f81d4fae-7dec-11d0-a765-00a0c91e6bf6@foo.bar.com",
+                             "<weird>{id}@[::1]"}) {
+    Placed placed(v);
+    EXPECT_TRUE(internal::fast_call_id(placed.begin(), placed.end(), placed.limit())) << v;
+    EXPECT_FALSE(check_call_id(v)) << v;
+  }
+  for (std::string_view v : {"a@", "@b", "a@b@c", "a b", "", "a;b"}) {
+    Placed placed(v);
+    EXPECT_FALSE(internal::fast_call_id(placed.begin(), placed.end(), placed.limit())) << v;
+  }
+}
+
 TEST(FastValues, TokenRunsStopWhereTheValueEnds) {
   Placed placed("timer");
   EXPECT_EQ(internal::fast_token(placed.begin(), placed.end(), placed.limit()), placed.end());

@@ -1,7 +1,8 @@
 // Differential check of the parser's one-pass readers (sip/fast_values.hpp):
 // every typed entry sip::parse produced for a list, name-addr, Via or
 // param-value header must equal what the general grammar gives for the same
-// field, view for view (same bytes at the same addresses). Used by
+// field, view for view (same bytes at the same addresses); so must CSeq and
+// Call-ID. Used by
 // fast_values_test.cpp over every stored message and by the fuzz targets.
 // Returns a description of the first difference, or an empty string.
 #pragma once
@@ -182,6 +183,17 @@ std::string check_table(const sip::Message& m, sip::HeaderGrammar g1, sip::Heade
 inline std::string recheck_with_general_grammars(const sip::Message& m) {
   using G = sip::HeaderGrammar;
   namespace gc = grammar_check;
+  if (const sip::HeaderField* f = m.find(sip::HeaderId::CSeq)) {
+    auto c = sip::parse_cseq(f->value);
+    if (!c) return "CSeq: the general grammar rejects a value the parser accepted";
+    if (!m.cseq() || m.cseq()->number != c->number || m.cseq()->method != c->method ||
+        !gc::same(m.cseq()->method_text, c->method_text))
+      return "CSeq differs";
+  }
+  if (const sip::HeaderField* f = m.find(sip::HeaderId::CallId)) {
+    if (sip::check_call_id(f->value)) return "Call-ID: the general grammar rejects a value the parser accepted";
+    if (!gc::same(m.call_id(), f->value)) return "Call-ID differs";
+  }
   if (auto d = gc::check_table<sip::NameAddr>(m, G::NameAddr, G::NameAddrList,
                                               [&](sip::HeaderId id) { return m.name_addrs(id); });
       !d.empty())
