@@ -177,7 +177,55 @@ bool equals_lower(std::string_view name, const std::array<char, kMaxNameLength>&
   return n == 0 || static_cast<char>(a[0] | 0x20) == b[0];
 }
 
+// --- the one-probe lookup's tables (header_id.hpp) ----------------------------
+
+constexpr std::uint64_t word_at(const char* p) {  // little-endian, as a load gives it
+  std::uint64_t w = 0;
+  for (int k = 7; k >= 0; --k) w = (w << 8) | static_cast<unsigned char>(p[k]);
+  return w;
+}
+
+using internal::HeaderNameHash;
+
+constexpr HeaderNameHash build_name_hash() {
+  HeaderNameHash t{};
+  for (std::size_t n = 0; n <= 32; ++n) {
+    for (std::size_t k = 0; k < n; ++k) t.length_masks[n].bytes[k] = static_cast<char>(0xFF);
+  }
+  for (std::size_t i = 1; i < kHeaders.size(); ++i) {
+    for (std::size_t k = 0; k < kHeaders[i].name.size(); ++k) t.lower_names[i].bytes[k] = kLowerNames[i][k];
+  }
+  // Candidate multipliers from splitmix64 steps, until one puts every name
+  // in a bucket of its own (2,048 buckets: a few tries).
+  std::uint64_t state = 1;
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    t.multiplier = (z ^ (z >> 31)) | 1;
+    t.buckets = {};
+    bool clash = false;
+    for (std::size_t i = 1; i < kHeaders.size() && !clash; ++i) {
+      const std::size_t n = kHeaders[i].name.size();
+      const char* lower = t.lower_names[i].bytes;  // zero-padded: a short name's words read zeros
+      const std::uint64_t first = word_at(lower);
+      const std::uint64_t last = n >= 8 ? word_at(lower + n - 8) : first;
+      HeaderId& bucket = t.buckets[HeaderNameHash::bucket(first, last, n, t.multiplier)];
+      clash = bucket != HeaderId::Other;
+      bucket = kHeaders[i].id;
+    }
+    if (!clash) return t;
+  }
+  t.multiplier = 0;
+  return t;
+}
+constexpr HeaderNameHash kNameHash = build_name_hash();
+static_assert(kNameHash.multiplier != 0, "no multiplier gives every header name a bucket of its own");
+static_assert(kMaxNameLength == 32, "the one-probe lookup reads names of up to 31 bytes");
+
 }  // namespace
+
+const HeaderNameHash internal::kHeaderNameHash = kNameHash;
 
 HeaderId header_id_from_name(std::string_view name) noexcept {
   if (name.empty() || name.size() >= kMaxNameLength) return HeaderId::Other;

@@ -510,7 +510,7 @@ Result<std::size_t, ParseError> MessageParser::run() {
     f.offset = u32(field_start - base_);
     f.length = u32(lf + 1 - field_start);
     f.value = ascii::trim_lws(std::string_view(in_.data() + i + 1, content_end - i - 1));
-    f.id = header_id_from_name(f.name);
+    f.id = header_id_from_name(f.name, in_.data() + in_.size());
     if (f.id != HeaderId::Other) {
       const auto bit = static_cast<std::size_t>(f.id);
       if (header_info(f.id).single && seen_.test(bit))

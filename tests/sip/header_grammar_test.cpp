@@ -262,16 +262,19 @@ TEST(HeaderNames, LongCompactAndAnyCase) {
   EXPECT_EQ(header_id_from_name("C%6Fntact"), HeaderId::Other);
   EXPECT_EQ(header_id_from_name(""), HeaderId::Other);
   EXPECT_EQ(header_id_from_name(std::string(200, 'a')), HeaderId::Other);
-  // Every canonical name maps back to its id.
+  // Every canonical name maps back to its id, by either lookup.
   for (int i = 1; i < static_cast<int>(HeaderId::kCount); ++i) {
     const auto id = static_cast<HeaderId>(i);
     EXPECT_EQ(header_id_from_name(canonical_name(id)), id) << canonical_name(id);
+    const std::string line = std::string(canonical_name(id)) + ": " + std::string(40, 'v');
+    EXPECT_EQ(header_id_from_name(std::string_view(line.data(), canonical_name(id).size()), line.data() + line.size()), id);
   }
 }
 
-// The word-at-a-time name compare must give what a byte-by-byte compare of
-// the lower-cased name gives, for every length (1-, 2-, 4- and 8-byte words,
-// overlapping tails) and for a change at any position.
+// The word-at-a-time name compare, and the parser's one-probe lookup, must
+// give what a byte-by-byte compare of the lower-cased name gives, for every
+// length (1-, 2-, 4- and 8-byte words, overlapping tails), for a change at
+// any position and for a byte more or fewer.
 TEST(HeaderNames, WordCompareMatchesAByteCompareAtEveryPosition) {
   // Byte by byte, as the lookup always did: (c | 0x20) against the lower-case name.
   auto reference = [](std::string_view name) {
@@ -290,6 +293,12 @@ TEST(HeaderNames, WordCompareMatchesAByteCompareAtEveryPosition) {
       }
     }
     return HeaderId::Other;
+  };
+  // The parser's one-probe lookup, for a name followed by the rest of a line
+  // (so that 32 bytes are readable, as in a parsed message).
+  auto by_probe = [](std::string_view name) {
+    const std::string line = std::string(name) + ": value of the header\r\n\r\n" + std::string(40, 'x');
+    return header_id_from_name(std::string_view(line.data(), name.size()), line.data() + line.size());
   };
   std::mt19937 rng(3);
   const std::string_view token_chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`'~";
@@ -311,6 +320,14 @@ TEST(HeaderNames, WordCompareMatchesAByteCompareAtEveryPosition) {
         if (c == '-') c = '\r';
       }
       ASSERT_EQ(header_id_from_name(odd), reference(odd)) << odd;
+      ASSERT_EQ(by_probe(name), reference(name)) << name;
+      ASSERT_EQ(by_probe(changed), reference(changed)) << changed;
+      ASSERT_EQ(by_probe(odd), reference(odd)) << odd;
+      // One byte more or fewer, at either end.
+      for (const std::string& near : {name + token_chars[rng() % token_chars.size()], name.substr(1),
+                                      name.substr(0, name.size() - 1), std::string(1, 'x') + name}) {
+        ASSERT_EQ(by_probe(near), reference(near)) << near;
+      }
     }
   }
 }
