@@ -57,8 +57,9 @@ class LineFinder {
   [[gnu::always_inline]] const char* next(const char* from) {
     if (from < block_ || from - block_ >= 64) load(from);
     while (true) {
+      // from lies in the loaded block: 0 <= off < 64.
       const auto off = static_cast<unsigned>(from - block_);
-      const std::uint64_t m = off >= 64 ? 0 : mask_ & (~std::uint64_t{0} << off);
+      const std::uint64_t m = mask_ & (~std::uint64_t{0} << off);
       if (m != 0) return block_ + internal::count_trailing_zeros(m);
       if (end_ - block_ <= 64) return end_;
       from = block_ + 64;
