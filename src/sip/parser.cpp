@@ -68,6 +68,8 @@ class MessageParser {
   bool parse_request_line_fast(std::string_view line);
   std::optional<ParseError> parse_status_line(std::string_view line, std::size_t at);
   bool take_common_shape(const HeaderField& f);
+  /// Stores a number header's value; false for an RSeq of 0.
+  bool store_number(HeaderId id, std::uint32_t n);
   std::optional<ParseError> parse_value(HeaderField& f);
   std::optional<ParseError> check_required() const;
 
@@ -182,6 +184,21 @@ std::optional<ParseError> MessageParser::parse_status_line(std::string_view line
   return std::nullopt;
 }
 
+bool MessageParser::store_number(HeaderId id, std::uint32_t n) {
+  switch (id) {
+    case HeaderId::ContentLength: msg_.content_length_ = n; break;
+    case HeaderId::Expires: msg_.expires_ = n; break;
+    case HeaderId::MinExpires: msg_.min_expires_ = n; break;
+    case HeaderId::RSeq:
+      if (n == 0) return false;  // RFC 3262 §7.1: 1 to 2**32 - 1
+      msg_.rseq_ = n;
+      break;
+    case HeaderId::MaxForwards: msg_.max_forwards_ = n; break;
+    default: break;
+  }
+  return true;
+}
+
 bool MessageParser::take_common_shape(const HeaderField& f) {
   // The one-pass readers (fast_values.hpp) in a function of their own: it
   // needs few registers, and most headers end here. On false the tables are
@@ -260,6 +277,19 @@ bool MessageParser::take_common_shape(const HeaderField& f) {
       if (!internal::fast_cseq(begin, end, limit, c)) return false;
       msg_.cseq_ = c;
       return true;
+    }
+    case HeaderGrammar::Number:
+    case HeaderGrammar::SmallNumber: {
+      // Up to ten digits, within the header's range; the rest (signs,
+      // overflow, RSeq 0) is for parse_value to report.
+      if (begin == end || end - begin > 10) return false;
+      std::uint64_t n = 0;
+      for (const char* p = begin; p < end; ++p) {
+        if (!ascii::is_digit(*p)) return false;
+        n = n * 10 + static_cast<unsigned>(*p - '0');
+      }
+      if (n > (header_info(f.id).grammar == HeaderGrammar::SmallNumber ? 255u : 0xFFFFFFFFu)) return false;
+      return store_number(f.id, static_cast<std::uint32_t>(n));
     }
     default:
       return false;
@@ -372,18 +402,7 @@ std::optional<ParseError> MessageParser::parse_value(HeaderField& f) {
       if (!ascii::all_of(f.value, ascii::kDigit) || f.value.empty()) return at(SyntaxError{0, "a decimal number"});
       auto v = ascii::parse_uint(f.value, small ? 255 : 0xFFFFFFFFull);
       if (!v) return at(SyntaxError{0, small ? "a number from 0 to 255" : "a number no larger than 4294967295"});
-      const auto n = static_cast<std::uint32_t>(*v);
-      switch (f.id) {
-        case HeaderId::ContentLength: msg_.content_length_ = n; break;
-        case HeaderId::Expires: msg_.expires_ = n; break;
-        case HeaderId::MinExpires: msg_.min_expires_ = n; break;
-        case HeaderId::RSeq:
-          if (n == 0) return at(SyntaxError{0, "an RSeq from 1 to 4294967295"});
-          msg_.rseq_ = n;
-          break;
-        case HeaderId::MaxForwards: msg_.max_forwards_ = n; break;
-        default: break;
-      }
+      if (!store_number(f.id, static_cast<std::uint32_t>(*v))) return at(SyntaxError{0, "an RSeq from 1 to 4294967295"});
       return std::nullopt;
     }
     case HeaderGrammar::RAck: {

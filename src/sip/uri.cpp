@@ -29,22 +29,21 @@ std::size_t find_bad_escaped(std::string_view s, std::uint16_t allowed) {
 }  // namespace
 
 bool internal::valid_ipv4(std::string_view s) {
+  // Four parts of one to three digits, each at most 255, joined by dots.
   if (s.size() < 7 || s.size() > 15) return false;
-  int parts = 0;
-  unsigned value = 0;
-  int digits = 0;
-  for (char c : s) {
-    if (c == '.') {
-      if (digits == 0 || ++parts > 3) return false;
-      value = 0;
-      digits = 0;
-      continue;
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  for (int part = 0; part < 4; ++part) {
+    if (part > 0) {
+      if (p == end || *p != '.') return false;
+      ++p;
     }
-    if (!ascii::is_digit(c) || ++digits > 3) return false;
-    value = value * 10 + static_cast<unsigned>(c - '0');
-    if (value > 255) return false;
+    const char* const digits = p;
+    unsigned value = 0;
+    while (p < end && p - digits < 3 && ascii::is_digit(*p)) value = value * 10 + static_cast<unsigned>(*p++ - '0');
+    if (p == digits || value > 255) return false;
   }
-  return parts == 3 && digits > 0;
+  return p == end;
 }
 
 namespace {
