@@ -535,6 +535,7 @@ Result<std::size_t, ParseError> MessageParser::run() {
     // cost a dozen instructions per header for its one leading space).
     const char* value_begin = in_.data() + i + 1;
     const char* value_end = in_.data() + content_end;
+    value_begin += value_begin < value_end && *value_begin == ' ';  // the usual single space
     while (value_begin < value_end && ascii::is_lws(*value_begin)) ++value_begin;
     while (value_end > value_begin && ascii::is_lws(value_end[-1])) --value_end;
     f.value = std::string_view(value_begin, static_cast<std::size_t>(value_end - value_begin));
