@@ -38,7 +38,7 @@ std::string_view next_field(std::string_view& rest, const char* limit) {
 }
 
 /// a=<name>[:<value>], split at the first ':' (names are short).
-Attribute split_attribute(std::string_view v, const char* limit) {
+[[gnu::always_inline]] inline Attribute split_attribute(std::string_view v, const char* limit) {
   if (v.empty()) return Attribute{v, {}, false};
   const char* const end = v.data() + v.size();
   std::size_t colon = static_cast<std::size_t>(scan::skip_common(v.data(), end, limit, kNotSpaceOrColon) - v.data());
@@ -167,13 +167,18 @@ std::optional<SdpError> Parser::run(Session& s) {
     std::uint32_t offset, line;
   };
   SmallVector<MediaStart, 2> media_starts;
-  while (pos < body_.size()) {
+  // On pointers, with the body in locals: the stores into `s` would otherwise
+  // make the compiler load body_ again, and substr() check bounds, per line.
+  const char* const base = body_.data();
+  const std::size_t size = body_.size();
+  while (pos < size) {
     ++line_no_;
-    const void* nl = std::memchr(body_.data() + pos, '\n', body_.size() - pos);
-    const std::size_t lf = nl ? static_cast<const char*>(nl) - body_.data() : body_.size();
+    const char* const from = base + pos;
+    const auto* nl = static_cast<const char*>(std::memchr(from, '\n', size - pos));
+    const std::size_t lf = nl ? static_cast<std::size_t>(nl - base) : size;
     std::size_t end = lf;
-    if (end > pos && body_[end - 1] == '\r') --end;
-    std::string_view line = body_.substr(pos, end - pos);
+    if (end > pos && base[end - 1] == '\r') --end;
+    const std::string_view line(from, end - pos);
     const std::size_t at = pos;
     pos = lf + 1;
     if (line.empty()) {
@@ -184,7 +189,7 @@ std::optional<SdpError> Parser::run(Session& s) {
     if (line.size() < 2 || line[1] != '=' || !ascii::is_alpha(line[0]))
       return error(at, "a '<type>=<value>' line");
     const char type = line[0];
-    const std::string_view v = line.substr(2);
+    const std::string_view v(line.data() + 2, line.size() - 2);
     const std::size_t vat = at + 2;
     if (line_no_ == 1) {
       if (type != 'v') return error(at, "'v=0' as the first line");
