@@ -48,17 +48,20 @@ std::string_view next_field(std::string_view& rest, const char* limit) {
 }
 
 bool is_ipv4(std::string_view s) {
-  int parts = 0;
-  std::size_t i = 0;
-  while (true) {
-    std::size_t j = i;
-    while (j < s.size() && ascii::is_digit(s[j])) ++j;
-    if (j == i || j - i > 3 || !ascii::parse_uint(s.substr(i, j - i), 255)) return false;
-    ++parts;
-    if (j == s.size()) return parts == 4;
-    if (s[j] != '.') return false;
-    i = j + 1;
+  // Four parts of one to three digits, each at most 255, joined by dots.
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  for (int part = 0; part < 4; ++part) {
+    if (part > 0) {
+      if (p == end || *p != '.') return false;
+      ++p;
+    }
+    const char* const digits = p;
+    unsigned value = 0;
+    while (p < end && p - digits < 3 && ascii::is_digit(*p)) value = value * 10 + static_cast<unsigned>(*p++ - '0');
+    if (p == digits || value > 255) return false;
   }
+  return p == end;
 }
 
 bool is_ipv6(std::string_view s) {
@@ -174,8 +177,7 @@ std::optional<SdpError> Parser::run(Session& s) {
   while (pos < size) {
     ++line_no_;
     const char* const from = base + pos;
-    const auto* nl = static_cast<const char*>(std::memchr(from, '\n', size - pos));
-    const std::size_t lf = nl ? static_cast<std::size_t>(nl - base) : size;
+    const std::size_t lf = static_cast<std::size_t>(scan::find_byte(from, base + size, '\n') - base);
     std::size_t end = lf;
     if (end > pos && base[end - 1] == '\r') --end;
     const std::string_view line(from, end - pos);

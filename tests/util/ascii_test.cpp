@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <random>
 #include <string>
 
@@ -250,6 +251,51 @@ TEST(ByteScan, SkipCommonStopsWhereAPlainLoopOverTheSetStops) {
         if (got < first_out && internal::kHaveSse42) {
           ASSERT_LT(e - got, 16) << k.name << " round " << round;
         }
+      }
+    }
+  }
+}
+
+// The look-ahead forms: a text inside a larger buffer, followed by bytes the
+// set contains. They may read up to `limit` but never answer past `end`.
+TEST(ByteScan, LookAheadFormsNeverAnswerPastTheTextEnd) {
+  std::mt19937 rng(17);
+  for (const auto& k : kCommonSets) {
+    for (int round = 0; round < 3000; ++round) {
+      const std::string text = random_bytes(rng, rng() % 40, "abcXYZ09-._!%*+:;=,\" <>@");
+      const std::string buffer = text + random_bytes(rng, rng() % 40, "abcdefghXYZ0123-.");
+      const char* b = buffer.data();
+      const char* e = b + text.size();
+      const char* limit = b + buffer.size();
+      for (std::size_t start = 0; start <= text.size(); start += 1 + rng() % 5) {
+        const char* p = b + start;
+        const char* first_out = p;
+        while (first_out < e && in_common_set(*k.set, static_cast<unsigned char>(*first_out))) ++first_out;
+        const char* got = skip_common(p, e, limit, *k.set);
+        ASSERT_GE(got, p) << k.name;
+        ASSERT_LE(got, first_out) << k.name << " round " << round;
+        if (got < first_out && internal::kHaveSse42) {
+          ASSERT_LT(limit - got, 16) << k.name << " round " << round;
+        }
+        // The quoted-string form clamps the same way.
+        const char* plain = skip_plain_qdtext(p, e, limit);
+        ASSERT_LE(plain, e);
+        ASSERT_EQ(plain, skip_plain_qdtext(p, e)) << round;
+      }
+    }
+  }
+}
+
+TEST(ByteScan, FindByteMatchesMemchr) {
+  std::mt19937 rng(19);
+  for (int round = 0; round < 5000; ++round) {
+    const std::string s = random_bytes(rng, rng() % 100, "abc=\r\n:");
+    const char* b = s.data();
+    const char* e = b + s.size();
+    for (std::size_t start = 0; start <= s.size(); start += 1 + rng() % 7) {
+      for (char c : {'\n', ':', 'z'}) {
+        const void* m = std::memchr(b + start, c, s.size() - start);
+        ASSERT_EQ(find_byte(b + start, e, c), m ? static_cast<const char*>(m) : e) << round;
       }
     }
   }
