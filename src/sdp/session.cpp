@@ -16,11 +16,6 @@ std::size_t offset_in(std::string_view value, std::string_view field) {
   return static_cast<std::size_t>(field.data() - value.data());
 }
 
-// Any byte but SP (and NUL, which ends a PCMPISTRI range set), and any byte
-// but SP and ':', for scan::skip_common().
-constexpr scan::CommonBytes kNotSpace = scan::make_common_bytes("\x01\x1f!\xff");
-constexpr scan::CommonBytes kNotSpaceOrColon = scan::make_common_bytes("\x01\x1f!9;\xff");
-
 /// Splits off the next space-separated field. SDP fields are a few bytes
 /// long, shorter than what a memchr call costs to set up: one 16-byte class
 /// step (which may look ahead to `limit`, the end of the body), then a byte
@@ -28,7 +23,7 @@ constexpr scan::CommonBytes kNotSpaceOrColon = scan::make_common_bytes("\x01\x1f
 std::string_view next_field(std::string_view& rest, const char* limit) {
   const char* const begin = rest.data();
   const char* const end = begin + rest.size();
-  const char* p = scan::skip_common(begin, end, limit, kNotSpace);
+  const char* p = scan::skip_common(begin, end, limit, scan::kCommonNotSpace);
   while (p != end && *p != ' ') ++p;
   const std::string_view f(begin, static_cast<std::size_t>(p - begin));
   // An exhausted `rest` keeps pointing into the body, so that the next call
@@ -41,7 +36,7 @@ std::string_view next_field(std::string_view& rest, const char* limit) {
 [[gnu::always_inline]] inline Attribute split_attribute(std::string_view v, const char* limit) {
   if (v.empty()) return Attribute{v, {}, false};
   const char* const end = v.data() + v.size();
-  std::size_t colon = static_cast<std::size_t>(scan::skip_common(v.data(), end, limit, kNotSpaceOrColon) - v.data());
+  std::size_t colon = static_cast<std::size_t>(scan::skip_common(v.data(), end, limit, scan::kCommonNotSpaceOrColon) - v.data());
   while (colon < v.size() && v[colon] != ':') ++colon;
   if (colon == v.size()) return Attribute{v, {}, false};
   return Attribute{v.substr(0, colon), v.substr(colon + 1), true};

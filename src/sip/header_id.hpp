@@ -3,8 +3,11 @@
 // id. Anything else is HeaderId::Other and is kept verbatim.
 #pragma once
 
-#if defined(__SSE2__)
+#if defined(__SSE2__) && defined(__x86_64__)
 #include <emmintrin.h>
+#define IMSFLOW_HEADER_PROBE 1
+#else
+#define IMSFLOW_HEADER_PROBE 0
 #endif
 
 #include <array>
@@ -164,7 +167,7 @@ HeaderId header_id_from_name(std::string_view name) noexcept;
 /// (the parser's input): with 32 bytes readable from the name on, one hash
 /// probe and one 32-byte compare, inline, with no search.
 inline HeaderId header_id_from_name(std::string_view name, const char* limit) noexcept {
-#if defined(__SSE2__)
+#if IMSFLOW_HEADER_PROBE  // 64-bit x86: _mm_cvtsi128_si64
   const std::size_t n = name.size();
   const char* const p = name.data();
   if (n < 2 || n > 31 || limit - p < 32) return header_id_from_name(name);

@@ -244,9 +244,6 @@ constexpr std::array<std::uint8_t, 256> build_uri_classes() {
 }
 constexpr std::array<std::uint8_t, 256> kUriClass = build_uri_classes();
 
-// Digits, hex letters and the usual visual separators of a tel number.
-constexpr scan::CommonBytes kCommonTel = scan::make_common_bytes("09afAF(+-.");
-
 inline bool in_class(char c, std::uint8_t cls) { return (kUriClass[static_cast<unsigned char>(c)] & cls) != 0; }
 
 /// Skips a run of `cls` characters and %HH escapes. Returns nullptr on a '%'
@@ -343,7 +340,7 @@ const char* parse_sip_uri_fast(const char* p, const char* end, const char* limit
 }
 
 const char* parse_tel_uri_fast(const char* p, const char* end, const char* limit, Uri& uri) {
-  const char* q = scan::skip_common(p, end, limit, kCommonTel);
+  const char* q = scan::skip_common(p, end, limit, scan::kCommonTel);
   while (q < end && in_class(*q, kCTel)) ++q;
   if (q == p) return nullptr;
   uri.user = std::string_view(p, static_cast<std::size_t>(q - p));
@@ -371,7 +368,9 @@ const char* parse_uri_prefix(const char* p, const char* end, Uri& uri, const cha
     std::memcpy(&word, p, 4);
     std::uint32_t sip;
     std::memcpy(&sip, "sip:", 4);
-    if ((word | 0x00202020u) == sip) {
+    std::uint32_t case_bits;  // the case bit of the three letters, in memory order (any endianness)
+    std::memcpy(&case_bits, "\x20\x20\x20\x00", 4);
+    if ((word | case_bits) == sip) {
       uri.scheme = std::string_view(start, 3);
       uri.kind = UriScheme::Sip;
       const char* stop = parse_sip_uri_fast(p + 4, end, limit, uri);

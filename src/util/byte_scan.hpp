@@ -6,6 +6,7 @@
 // the same answers. Nothing here reads outside [begin, end).
 #pragma once
 
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 
@@ -163,6 +164,7 @@ inline const bool kHaveSse42 = __builtin_cpu_supports("sse4.2");
 /// the whole message.
 [[gnu::always_inline]] inline const char* skip_common(const char* p, const char* end, const char* limit,
                                                       const CommonBytes& set) {
+  assert(p <= end && end <= limit);
   const char* r = skip_common(p, limit, set);
   return r < end ? r : end;
 }
@@ -176,6 +178,12 @@ inline constexpr CommonBytes kCommonUriUser = make_common_bytes("azAZ09*/__&)==?
 /// a plain header value runs over.
 inline constexpr CommonBytes kCommonValue = make_common_bytes("!!#+-:<~");
 inline constexpr CommonBytes kCommonUriParam = make_common_bytes("azAZ09-/__::++&&");
+/// Digits, hex letters and the usual visual separators of a tel number (RFC 3966).
+inline constexpr CommonBytes kCommonTel = make_common_bytes("09afAF(+-.");
+/// Any byte but SP, and any byte but SP and ':' (NUL aside, which ends a
+/// PCMPISTRI range set): SDP fields and attribute names.
+inline constexpr CommonBytes kCommonNotSpace = make_common_bytes("\x01\x1f!\xff");
+inline constexpr CommonBytes kCommonNotSpaceOrColon = make_common_bytes("\x01\x1f!9;\xff");
 
 /// Skips plain quoted-string text: bytes from 0x20 to 0x7E other than '"'
 /// and '\\'. Returns the first other byte (a quote, a backslash, a control
@@ -207,6 +215,7 @@ inline const char* skip_plain_qdtext(const char* p, const char* end) {
 /// skip_plain_qdtext() over [p, end) inside a readable buffer ending at
 /// `limit` (see the skip_common() overload): clamped to `end`.
 inline const char* skip_plain_qdtext(const char* p, const char* end, const char* limit) {
+  assert(p <= end && end <= limit);
   const char* r = skip_plain_qdtext(p, limit);
   return r < end ? r : end;
 }

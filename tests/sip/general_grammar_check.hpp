@@ -1,8 +1,8 @@
 // Differential check of the parser's one-pass readers (sip/fast_values.hpp):
 // every typed entry sip::parse produced for a list, name-addr, Via or
 // param-value header must equal what the general grammar gives for the same
-// field, view for view (same bytes at the same addresses); so must CSeq and
-// Call-ID. Used by
+// field, view for view (same bytes at the same addresses); so must CSeq,
+// Call-ID and the number headers. Used by
 // fast_values_test.cpp over every stored message and by the fuzz targets.
 // Returns a description of the first difference, or an empty string.
 #pragma once
@@ -13,13 +13,16 @@
 
 #include "sip/header_values.hpp"
 #include "sip/message.hpp"
+#include "util/ascii.hpp"
 
 namespace imsflow::test {
 
 namespace grammar_check {
 
 inline bool same(std::string_view a, std::string_view b) { return a.data() == b.data() && a.size() == b.size(); }
-inline bool same_or_empty(std::string_view a, std::string_view b) { return (a.empty() && b.empty()) || same(a, b); }
+/// Empty views too must agree on where they point (both default, or both
+/// at the same byte), so that any view a reader sets is checked.
+inline bool same_or_empty(std::string_view a, std::string_view b) { return same(a, b); }
 
 inline std::string diff_uri(const sip::Uri& a, const sip::Uri& b) {
   if (!same_or_empty(a.raw, b.raw)) return "uri.raw";
@@ -189,6 +192,26 @@ inline std::string recheck_with_general_grammars(const sip::Message& m) {
     if (!m.cseq() || m.cseq()->number != c->number || m.cseq()->method != c->method ||
         !gc::same(m.cseq()->method_text, c->method_text))
       return "CSeq differs";
+  }
+  // Number headers: digits only, within the header's range (parse_value's rules).
+  for (sip::HeaderId id : {sip::HeaderId::ContentLength, sip::HeaderId::Expires, sip::HeaderId::MinExpires,
+                           sip::HeaderId::RSeq, sip::HeaderId::MaxForwards}) {
+    const sip::HeaderField* f = m.find(id);
+    const std::optional<std::uint32_t>& got = id == sip::HeaderId::ContentLength ? m.content_length()
+                                              : id == sip::HeaderId::Expires     ? m.expires()
+                                              : id == sip::HeaderId::MinExpires  ? m.min_expires()
+                                              : id == sip::HeaderId::RSeq        ? m.rseq()
+                                                                                 : m.max_forwards();
+    if (f == nullptr) {
+      if (got) return std::string(sip::canonical_name(id)) + ": a value without the header";
+      continue;
+    }
+    const bool small = sip::header_info(id).grammar == sip::HeaderGrammar::SmallNumber;
+    auto n = ascii::all_of(f->value, ascii::kDigit) ? ascii::parse_uint(f->value, small ? 255 : 0xFFFFFFFFull)
+                                                    : std::nullopt;
+    if (!n || (id == sip::HeaderId::RSeq && *n == 0))
+      return std::string(f->name) + ": the general grammar rejects a value the parser accepted";
+    if (!got || *got != *n) return std::string(f->name) + " differs";
   }
   if (const sip::HeaderField* f = m.find(sip::HeaderId::CallId)) {
     if (sip::check_call_id(f->value)) return "Call-ID: the general grammar rejects a value the parser accepted";

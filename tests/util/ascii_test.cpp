@@ -207,6 +207,12 @@ const CommonSetCase kCommonSets[] = {
      [](unsigned char c) { return ascii::is(static_cast<char>(c), ascii::kUnreserved | ascii::kParamExtra); }},
     {"value", &kCommonValue,
      [](unsigned char c) { return c >= 0x20 && c != 0x7F && c != ';' && c != ' ' && c != '"' && c != ','; }},
+    {"tel", &kCommonTel,
+     [](unsigned char c) {
+       return ascii::is_hex(static_cast<char>(c)) || std::string_view("*#+-.()pPwW").find(static_cast<char>(c)) != std::string_view::npos;
+     }},
+    {"not space", &kCommonNotSpace, [](unsigned char c) { return c != ' '; }},
+    {"not space or colon", &kCommonNotSpaceOrColon, [](unsigned char c) { return c != ' ' && c != ':'; }},
 };
 
 bool in_common_set(const CommonBytes& set, unsigned char c) {
