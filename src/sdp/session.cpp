@@ -42,23 +42,6 @@ std::string_view next_field(std::string_view& rest, const char* limit) {
   return Attribute{v.substr(0, colon), v.substr(colon + 1), true};
 }
 
-bool is_ipv4(std::string_view s) {
-  // Four parts of one to three digits, each at most 255, joined by dots.
-  const char* p = s.data();
-  const char* const end = p + s.size();
-  for (int part = 0; part < 4; ++part) {
-    if (part > 0) {
-      if (p == end || *p != '.') return false;
-      ++p;
-    }
-    const char* const digits = p;
-    unsigned value = 0;
-    while (p < end && p - digits < 3 && ascii::is_digit(*p)) value = value * 10 + static_cast<unsigned>(*p++ - '0');
-    if (p == digits || value > 255) return false;
-  }
-  return p == end;
-}
-
 bool is_ipv6(std::string_view s) {
   int colons = 0;
   for (char c : s) {
@@ -109,7 +92,7 @@ std::optional<SdpError> Parser::connection(std::string_view v, std::size_t at, C
   const std::size_t addr_at = at + offset_in(v, addr);
   if (c.addr_type == "IP4") {
     c.type = AddressType::IP4;
-    if (!is_ipv4(addr) && !is_fqdn(addr)) return error(addr_at, "an IPv4 address or host name");
+    if (!ascii::is_ipv4_address(addr) && !is_fqdn(addr)) return error(addr_at, "an IPv4 address or host name");
   } else if (c.addr_type == "IP6") {
     c.type = AddressType::IP6;
     if (!is_ipv6(addr) && !is_fqdn(addr)) return error(addr_at, "an IPv6 address or host name");

@@ -93,17 +93,10 @@ const char* fast_via(const char* p, const char* end, const char* limit, Via& via
   while (p < end && ascii::is(*p, ascii::kHostname)) ++p;
   if (p == host || *host == '.' || *host == '-') return nullptr;
   via.host = std::string_view(host, static_cast<std::size_t>(p - host));
-  via.host_kind = ascii::is_digit(*host) && valid_ipv4(via.host) ? HostKind::IPv4 : HostKind::Name;
+  via.host_kind = ascii::is_digit(*host) && ascii::is_ipv4_address(via.host) ? HostKind::IPv4 : HostKind::Name;
   if (p < end && *p == ':') {
-    const char* const digits = ++p;
-    std::uint32_t port = 0;
-    while (p < end && ascii::is_digit(*p)) {
-      port = port * 10 + static_cast<std::uint32_t>(*p - '0');
-      if (port > 65535) return nullptr;
-      ++p;
-    }
-    if (p == digits) return nullptr;
-    via.port = static_cast<std::uint16_t>(port);
+    p = read_port(p + 1, end, via.port);
+    if (p == nullptr) return nullptr;
     via.has_port = true;
   }
   if (p < end && *p == ';') {

@@ -26,29 +26,7 @@ std::size_t find_bad_escaped(std::string_view s, std::uint16_t allowed) {
   return std::string_view::npos;
 }
 
-}  // namespace
-
-bool internal::valid_ipv4(std::string_view s) {
-  // Four parts of one to three digits, each at most 255, joined by dots.
-  if (s.size() < 7 || s.size() > 15) return false;
-  const char* p = s.data();
-  const char* const end = p + s.size();
-  for (int part = 0; part < 4; ++part) {
-    if (part > 0) {
-      if (p == end || *p != '.') return false;
-      ++p;
-    }
-    const char* const digits = p;
-    unsigned value = 0;
-    while (p < end && p - digits < 3 && ascii::is_digit(*p)) value = value * 10 + static_cast<unsigned>(*p++ - '0');
-    if (p == digits || value > 255) return false;
-  }
-  return p == end;
-}
-
-namespace {
-
-using internal::valid_ipv4;
+using ascii::is_ipv4_address;
 
 // RFC 5118 §4.10: tolerate the RFC 3261 ABNF's three-colon form, so the check
 // is on characters and shape, not a strict RFC 4291 parse.
@@ -305,20 +283,13 @@ const char* parse_sip_uri_fast(const char* p, const char* end, const char* limit
   if (h == host || *host == '.' || *host == '-') return nullptr;
   uri.host = std::string_view(host, static_cast<std::size_t>(h - host));
   uri.host_kind = HostKind::Name;
-  // valid_ipv4 itself refuses anything but digits and dots.
-  if (ascii::is_digit(*host) && valid_ipv4(uri.host))
+  // is_ipv4_address itself refuses anything but digits and dots.
+  if (ascii::is_digit(*host) && is_ipv4_address(uri.host))
     uri.host_kind = HostKind::IPv4;
   p = h;
   if (p < end && *p == ':') {
-    const char* digits = ++p;
-    std::uint32_t port = 0;
-    while (p < end && ascii::is_digit(*p)) {
-      port = port * 10 + static_cast<std::uint32_t>(*p - '0');
-      if (port > 65535) return nullptr;
-      ++p;
-    }
-    if (p == digits) return nullptr;
-    uri.port = static_cast<std::uint16_t>(port);
+    p = internal::read_port(p + 1, end, uri.port);
+    if (!p) return nullptr;
     uri.has_port = true;
   }
   if (p < end && *p == ';') {
@@ -513,7 +484,7 @@ Parsed<HostKind> parse_host(std::string_view host) {
       return Unexpected{SyntaxError{static_cast<std::uint32_t>(i), "hostname characters (letters, digits, '-', '.')"}};
     numeric &= ascii::is(c, ascii::kIpv4);
   }
-  if (numeric && valid_ipv4(host)) return HostKind::IPv4;
+  if (numeric && is_ipv4_address(host)) return HostKind::IPv4;
   if (host.front() == '.' || host.front() == '-')
     return Unexpected{SyntaxError{0, "a hostname that starts with a letter or digit"}};
   return HostKind::Name;
@@ -566,7 +537,7 @@ Parsed<Uri> parse_uri(std::string_view text) {
 }
 
 bool is_ip_address(std::string_view text) {
-  if (valid_ipv4(text) || valid_ipv6(text)) return true;
+  if (is_ipv4_address(text) || valid_ipv6(text)) return true;
   return text.size() > 2 && text.front() == '[' && text.back() == ']' && valid_ipv6(text.substr(1, text.size() - 2));
 }
 

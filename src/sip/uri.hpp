@@ -54,8 +54,21 @@ namespace internal {
 /// `limit` (at or after `end`, or nullptr for `end`) ends the readable
 /// buffer: character runs may look ahead up to it, never deciding past `end`.
 const char* parse_uri_prefix(const char* p, const char* end, Uri& out, const char* limit = nullptr);
-/// A dotted-quad IPv4 address (four decimal parts of at most 255).
-bool valid_ipv4(std::string_view text);
+/// Reads the digits of a port from p: returns where they end, or nullptr
+/// when there are none or the number is above 65535 (the general grammar
+/// then reports it).
+inline const char* read_port(const char* p, const char* end, std::uint16_t& port) {
+  const char* const digits = p;
+  std::uint32_t value = 0;
+  while (p < end && ascii::is_digit(*p)) {
+    value = value * 10 + static_cast<std::uint32_t>(*p - '0');
+    if (value > 65535) return nullptr;
+    ++p;
+  }
+  if (p == digits) return nullptr;
+  port = static_cast<std::uint16_t>(value);
+  return p;
+}
 /// The general parser (delimit, then validate), which every error comes from.
 std::optional<SyntaxError> parse_uri_general(std::string_view text, Uri& out);
 }  // namespace internal

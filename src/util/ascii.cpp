@@ -2,6 +2,23 @@
 
 namespace imsflow::ascii {
 
+bool is_ipv4_address(std::string_view s) {
+  if (s.size() < 7 || s.size() > 15) return false;
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  for (int part = 0; part < 4; ++part) {
+    if (part > 0) {
+      if (p == end || *p != '.') return false;
+      ++p;
+    }
+    const char* const digits = p;
+    unsigned value = 0;
+    while (p < end && p - digits < 3 && is_digit(*p)) value = value * 10 + static_cast<unsigned>(*p++ - '0');
+    if (p == digits || value > 255) return false;
+  }
+  return p == end;
+}
+
 std::optional<std::size_t> find_invalid_utf8(std::string_view s) {
   std::size_t i = 0;
   const std::size_t n = s.size();

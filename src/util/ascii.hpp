@@ -129,6 +129,10 @@ constexpr std::optional<std::uint64_t> parse_uint(std::string_view s, std::uint6
   return v;
 }
 
+/// A dotted-quad IPv4 address: four parts of one to three digits, each at
+/// most 255, joined by dots (SIP hosts, Via received, SDP c= and o=).
+bool is_ipv4_address(std::string_view s);
+
 /// Validates UTF-8 (RFC 3629: no overlongs, no surrogates, at most U+10FFFF).
 /// Returns the offset of the first bad byte, or nullopt when the text is valid.
 std::optional<std::size_t> find_invalid_utf8(std::string_view s);
