@@ -6,9 +6,6 @@ namespace imsflow::sip::internal {
 
 namespace {
 
-using internal::fast_token;
-using internal::is_blank;
-
 /// `*(";" [blank] name ["=" (gen-value / plain quoted-string)])` from p,
 /// calling on_param(name, value) (value empty for a flag, quotes kept), which
 /// may refuse a value by returning false. Returns where the list stops, or
@@ -18,7 +15,7 @@ template <class OnParam>
                                                       OnParam&& on_param) {
   while (p < end && *p == ';') {
     const char* name = p + 1;
-    while (name < end && is_blank(*name)) ++name;  // "; utran-cell-id-3gpp=…"
+    while (name < end && ascii::is_space(*name)) ++name;  // "; utran-cell-id-3gpp=…"
     const char* q = fast_token(name, end, limit);
     if (q == name) return nullptr;
     const std::string_view param_name(name, static_cast<std::size_t>(q - name));
@@ -62,7 +59,7 @@ const char* fast_name_addr(const char* p, const char* end, const char* limit, Na
     na.display_name = std::string_view(name, static_cast<std::size_t>(close - name));
     na.display_quoted = true;
     p = close + 1;
-    while (p < end && is_blank(*p)) ++p;
+    while (p < end && ascii::is_space(*p)) ++p;
     if (p == end || *p != '<') return nullptr;
   } else if (*p != '<') {
     return nullptr;  // a token display name or a bare addr-spec
@@ -86,7 +83,7 @@ const char* fast_via(const char* p, const char* end, const char* limit, Via& via
     *parts[k] = std::string_view(p, static_cast<std::size_t>(q - p));
     p = q + 1;
   }
-  while (p < end && is_blank(*p)) ++p;
+  while (p < end && ascii::is_space(*p)) ++p;
   // sent-by: a hostname or IPv4 address (IPv6 takes the general path).
   const char* const host = p;
   p = scan::skip_common(p, end, limit, scan::kCommonHostname);
@@ -102,14 +99,7 @@ const char* fast_via(const char* p, const char* end, const char* limit, Via& via
   if (p < end && *p == ';') {
     const char* const params = p;
     p = fast_params(p, end, limit, [&via](std::string_view name, std::string_view value) {
-      if (name.size() == 6 && ascii::iequals(name, "branch")) {
-        if (via.branch.empty()) via.branch = value;
-      } else if (name.size() == 8 && ascii::iequals(name, "received")) {
-        return is_ip_address(value);
-      } else if (name.size() == 5 && ascii::iequals(name, "rport")) {
-        return value.empty() || ascii::parse_uint(value, 65535).has_value();
-      }
-      return true;
+      return take_via_param(via, name, value) == nullptr;
     });
     if (p == nullptr) return nullptr;
     via.params = Params(std::string_view(params, static_cast<std::size_t>(p - params)));
@@ -142,8 +132,8 @@ bool fast_cseq(const char* p, const char* end, const char* limit, CSeq& out) {
   const char* const digits = p;
   std::uint64_t number = 0;
   while (p < end && ascii::is_digit(*p) && p - digits < 10) number = number * 10 + static_cast<unsigned>(*p++ - '0');
-  if (p == digits || number > 0xFFFFFFFFull || p == end || !is_blank(*p)) return false;
-  while (p < end && is_blank(*p)) ++p;
+  if (p == digits || number > 0xFFFFFFFFull || p == end || !ascii::is_space(*p)) return false;
+  while (p < end && ascii::is_space(*p)) ++p;
   const char* const method = p;
   p = fast_token(p, end, limit);
   if (p == method || p != end) return false;

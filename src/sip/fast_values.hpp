@@ -27,8 +27,6 @@ const char* fast_via(const char* p, const char* end, const char* limit, Via& out
 /// `in_list` ends the value at ','.
 const char* fast_param_value(const char* p, const char* end, const char* limit, bool in_list, ParamValue& out);
 
-constexpr bool is_blank(char c) { return c == ' ' || c == '\t'; }
-
 /// A token (Supported, Allow … elements, parameter names); returns where it
 /// ends (== p when there is none).
 [[gnu::always_inline]] inline const char* fast_token(const char* p, const char* end, const char* limit) {
@@ -49,7 +47,7 @@ bool fast_call_id(const char* p, const char* end, const char* limit);
 [[gnu::always_inline]] inline const char* fast_next_element(const char* p, const char* end) {
   if (p == nullptr || p == end || *p != ',') return nullptr;
   ++p;
-  while (p < end && is_blank(*p)) ++p;
+  while (p < end && ascii::is_space(*p)) ++p;
   return p == end ? nullptr : p;
 }
 

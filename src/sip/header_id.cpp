@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "util/ascii.hpp"
+#include "util/splitmix.hpp"
 
 namespace imsflow::sip {
 
@@ -199,10 +200,7 @@ constexpr HeaderNameHash build_name_hash() {
   // in a bucket of its own (2,048 buckets: a few tries).
   std::uint64_t state = 1;
   for (int attempt = 0; attempt < 1000; ++attempt) {
-    std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    t.multiplier = (z ^ (z >> 31)) | 1;
+    t.multiplier = splitmix64(state) | 1;
     t.buckets = {};
     bool clash = false;
     for (std::size_t i = 1; i < kHeaders.size() && !clash; ++i) {

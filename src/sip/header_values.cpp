@@ -191,18 +191,23 @@ std::optional<SyntaxError> internal::parse_via_fresh(Scanner& s, Via& via) {
   std::optional<SyntaxError> bad;
   auto e = parse_header_params(s, via.params, [&](std::string_view name, std::string_view value) {
     if (bad) return;
-    if (name.size() == 6 && ascii::iequals(name, "branch")) {
-      if (via.branch.empty()) via.branch = value;
-    } else if (name.size() == 8 && ascii::iequals(name, "received")) {
-      if (!is_ip_address(value)) bad = s.error("an IPv4 or IPv6 address in received");
-    } else if (name.size() == 5 && ascii::iequals(name, "rport")) {
-      if (!value.empty() && !ascii::parse_uint(value, 65535)) bad = s.error("a port number in rport");
-    }
+    if (const char* expected = internal::take_via_param(via, name, value)) bad = s.error(expected);
   });
   if (e) return e;
   if (bad) return bad;
   via.raw = s.slice(start);
   return std::nullopt;
+}
+
+const char* internal::take_via_param(Via& via, std::string_view name, std::string_view value) {
+  if (name.size() == 6 && ascii::iequals(name, "branch")) {
+    if (via.branch.empty()) via.branch = value;
+  } else if (name.size() == 8 && ascii::iequals(name, "received")) {
+    if (!is_ip_address(value)) return "an IPv4 or IPv6 address in received";
+  } else if (name.size() == 5 && ascii::iequals(name, "rport")) {
+    if (!value.empty() && !ascii::parse_uint(value, 65535)) return "a port number in rport";
+  }
+  return nullptr;
 }
 
 Parsed<Via> parse_via(Scanner& s) {

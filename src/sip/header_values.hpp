@@ -120,6 +120,10 @@ namespace internal {
 /// parser constructs each table entry once, in place): nothing is reset.
 std::optional<SyntaxError> parse_name_addr_fresh(Scanner& s, bool in_list, NameAddr& out);
 std::optional<SyntaxError> parse_via_fresh(Scanner& s, Via& out);
+/// One via-parm parameter, as both Via readers take it: records the first
+/// branch, checks received and rport. Returns what was expected when the
+/// value is wrong, nullptr when it is fine.
+const char* take_via_param(Via& via, std::string_view name, std::string_view value);
 std::optional<SyntaxError> parse_param_value_fresh(Scanner& s, bool stop_at_comma, ParamValue& out);
 }  // namespace internal
 Parsed<CSeq> parse_cseq(std::string_view value);

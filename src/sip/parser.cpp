@@ -25,6 +25,22 @@ std::optional<SyntaxError> check_param_value(const ParamValue& pv) {
   }
   return std::nullopt;
 }
+
+/// Reads a header value element by element: `read(p, entry)` fills a fresh
+/// entry of `table` from p and returns where the element stopped (nullptr
+/// for another shape); elements are joined by ',' in a list header. True when
+/// the whole value was read; otherwise the table is put back as it was.
+template <class Table, class Read>
+bool take_elements(Table& table, const char* begin, const char* end, bool list, Read&& read) {
+  const std::size_t before = table.size();
+  for (const char* p = begin; p != nullptr;) {
+    p = read(p, table.emplace_back());
+    if (p == end) return true;
+    p = list ? internal::fast_next_element(p, end) : nullptr;
+  }
+  table.truncate(before);
+  return false;
+}
 }  // namespace
 
 class MessageParser {
@@ -206,36 +222,30 @@ bool MessageParser::take_common_shape(const HeaderField& f) {
   const char* const begin = f.value.data();
   const char* const end = begin + f.value.size();
   const char* const limit = in_.data() + in_.size();  // the value lies inside the input
-  switch (header_info(f.id).grammar) {
-    case HeaderGrammar::NameAddr: {
-      NameAddr& na = msg_.name_addrs_.emplace_back();
-      na.header = f.id;
-      if (internal::fast_name_addr(begin, end, limit, na) == end) return true;
-      msg_.name_addrs_.truncate(msg_.name_addrs_.size() - 1);
-      return false;
-    }
-    case HeaderGrammar::NameAddrList: {
-      const std::size_t before = msg_.name_addrs_.size();
-      for (const char* p = begin; p != nullptr;) {
-        NameAddr& na = msg_.name_addrs_.emplace_back();
-        na.header = f.id;
-        p = internal::fast_name_addr(p, end, limit, na);
-        if (p == end) return true;
-        p = internal::fast_next_element(p, end);
-      }
-      msg_.name_addrs_.truncate(before);
-      return false;
-    }
-    case HeaderGrammar::Via: {
-      const std::size_t before = msg_.vias_.size();
-      for (const char* p = begin; p != nullptr;) {
-        p = internal::fast_via(p, end, limit, msg_.vias_.emplace_back());
-        if (p == end) return true;
-        p = internal::fast_next_element(p, end);
-      }
-      msg_.vias_.truncate(before);
-      return false;
-    }
+  const HeaderGrammar grammar = header_info(f.id).grammar;
+  switch (grammar) {
+    case HeaderGrammar::NameAddr:
+    case HeaderGrammar::NameAddrList:
+      return take_elements(msg_.name_addrs_, begin, end, grammar == HeaderGrammar::NameAddrList,
+                           [&](const char* p, NameAddr& na) {
+                             na.header = f.id;
+                             return internal::fast_name_addr(p, end, limit, na);
+                           });
+    case HeaderGrammar::Via:
+      return take_elements(msg_.vias_, begin, end, true,
+                           [&](const char* p, Via& via) { return internal::fast_via(p, end, limit, via); });
+    case HeaderGrammar::ParamValue:
+      if (f.id == HeaderId::RetryAfter) return false;
+      return take_elements(msg_.param_values_, begin, end, false, [&](const char* p, ParamValue& pv) {
+        pv.header = f.id;
+        p = internal::fast_param_value(p, end, limit, false, pv);
+        return p == end && check_param_value(pv) ? nullptr : p;  // a failed check is parse_value's to report
+      });
+    case HeaderGrammar::ParamValueList:
+      return take_elements(msg_.param_values_, begin, end, true, [&](const char* p, ParamValue& pv) {
+        pv.header = f.id;
+        return internal::fast_param_value(p, end, limit, true, pv);
+      });
     case HeaderGrammar::TokenList: {
       const std::size_t before = msg_.tokens_.size();
       for (const char* p = begin; p != nullptr;) {
@@ -246,26 +256,6 @@ bool MessageParser::take_common_shape(const HeaderField& f) {
         p = internal::fast_next_element(q, end);
       }
       msg_.tokens_.truncate(before);
-      return false;
-    }
-    case HeaderGrammar::ParamValue: {
-      if (f.id == HeaderId::RetryAfter) return false;
-      ParamValue& pv = msg_.param_values_.emplace_back();
-      pv.header = f.id;
-      if (internal::fast_param_value(begin, end, limit, false, pv) == end && !check_param_value(pv)) return true;
-      msg_.param_values_.truncate(msg_.param_values_.size() - 1);
-      return false;
-    }
-    case HeaderGrammar::ParamValueList: {
-      const std::size_t before = msg_.param_values_.size();
-      for (const char* p = begin; p != nullptr;) {
-        ParamValue& pv = msg_.param_values_.emplace_back();
-        pv.header = f.id;
-        p = internal::fast_param_value(p, end, limit, true, pv);
-        if (p == end) return true;
-        p = internal::fast_next_element(p, end);
-      }
-      msg_.param_values_.truncate(before);
       return false;
     }
     case HeaderGrammar::CallId:
@@ -288,7 +278,7 @@ bool MessageParser::take_common_shape(const HeaderField& f) {
         if (!ascii::is_digit(*p)) return false;
         n = n * 10 + static_cast<unsigned>(*p - '0');
       }
-      if (n > (header_info(f.id).grammar == HeaderGrammar::SmallNumber ? 255u : 0xFFFFFFFFu)) return false;
+      if (n > (grammar == HeaderGrammar::SmallNumber ? 255u : 0xFFFFFFFFu)) return false;
       return store_number(f.id, static_cast<std::uint32_t>(n));
     }
     default:

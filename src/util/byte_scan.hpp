@@ -3,7 +3,8 @@
 // characters. SSE2 (part of every x86-64) does 16 bytes per step; the class
 // runs use SSE4.2: inline in an x86-64-v2 build, else where the CPU has it
 // (checked once at start-up). Other targets take the scalar loops, which give
-// the same answers. Nothing here reads outside [begin, end).
+// the same answers. Nothing here reads outside the range it is given:
+// [begin, end), or [begin, limit) for the look-ahead forms.
 #pragma once
 
 #include <cassert>
