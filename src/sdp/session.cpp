@@ -92,7 +92,7 @@ std::optional<SdpError> Parser::connection(std::string_view v, std::size_t at, C
   const std::size_t addr_at = at + offset_in(v, addr);
   if (c.addr_type == "IP4") {
     c.type = AddressType::IP4;
-    if (!ascii::is_ipv4_address(addr) && !is_fqdn(addr)) return error(addr_at, "an IPv4 address or host name");
+    if (!ascii::is_ipv4_address(addr, limit_) && !is_fqdn(addr)) return error(addr_at, "an IPv4 address or host name");
   } else if (c.addr_type == "IP6") {
     c.type = AddressType::IP6;
     if (!is_ipv6(addr) && !is_fqdn(addr)) return error(addr_at, "an IPv6 address or host name");

@@ -90,7 +90,7 @@ const char* fast_via(const char* p, const char* end, const char* limit, Via& via
   while (p < end && ascii::is(*p, ascii::kHostname)) ++p;
   if (p == host || *host == '.' || *host == '-') return nullptr;
   via.host = std::string_view(host, static_cast<std::size_t>(p - host));
-  via.host_kind = ascii::is_digit(*host) && ascii::is_ipv4_address(via.host) ? HostKind::IPv4 : HostKind::Name;
+  via.host_kind = ascii::is_digit(*host) && ascii::is_ipv4_address(via.host, limit) ? HostKind::IPv4 : HostKind::Name;
   if (p < end && *p == ':') {
     p = read_port(p + 1, end, via.port);
     if (p == nullptr) return nullptr;

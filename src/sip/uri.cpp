@@ -284,7 +284,7 @@ const char* parse_sip_uri_fast(const char* p, const char* end, const char* limit
   uri.host = std::string_view(host, static_cast<std::size_t>(h - host));
   uri.host_kind = HostKind::Name;
   // is_ipv4_address itself refuses anything but digits and dots.
-  if (ascii::is_digit(*host) && is_ipv4_address(uri.host))
+  if (ascii::is_digit(*host) && is_ipv4_address(uri.host, limit))
     uri.host_kind = HostKind::IPv4;
   p = h;
   if (p < end && *p == ':') {

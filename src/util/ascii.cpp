@@ -1,5 +1,9 @@
 #include "util/ascii.hpp"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace imsflow::ascii {
 
 bool is_ipv4_address(std::string_view s) {
@@ -17,6 +21,34 @@ bool is_ipv4_address(std::string_view s) {
     if (p == digits || value > 255) return false;
   }
   return p == end;
+}
+
+bool is_ipv4_address(std::string_view s, const char* limit) {
+#if defined(__SSE2__)
+  const std::size_t n = s.size();
+  const char* const p = s.data();
+  if (n < 7 || n > 15 || limit - p < 16) return is_ipv4_address(s);
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+  const unsigned in_text = (1u << n) - 1;
+  const unsigned dots = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.')))) & in_text;
+  // A digit is a byte whose distance from '0', unsigned, is at most 9.
+  const unsigned digits =
+      static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d))) & in_text;
+  if ((dots | digits) != in_text || __builtin_popcount(dots) != 3) return false;
+  // Every part has a digit: no dot first, last, or next to another.
+  if ((dots & 1u) != 0 || (dots >> (n - 1)) != 0 || (dots & (dots >> 1)) != 0) return false;
+  // At most three digits a part; a three-digit part reads at most "255".
+  if ((digits & (digits >> 1) & (digits >> 2) & (digits >> 3)) != 0) return false;
+  for (unsigned three = digits & (digits >> 1) & (digits >> 2); three != 0; three &= three - 1) {
+    const char* const part = p + __builtin_ctz(three);
+    if (std::string_view(part, 3) > std::string_view("255", 3)) return false;
+  }
+  return true;
+#else
+  (void)limit;
+  return is_ipv4_address(s);
+#endif
 }
 
 std::optional<std::size_t> find_invalid_utf8(std::string_view s) {

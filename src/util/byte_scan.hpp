@@ -49,24 +49,25 @@ inline std::uint64_t match_mask64(const char* at, const char* end, char c) {
 
 /// Finds the LF bytes of [begin, end) front to back, classifying 64 bytes at
 /// a time and keeping the result as a bit mask, so finding the end of each
-/// next header line costs a few instructions instead of a memchr call.
+/// next header line costs a few instructions instead of a memchr call. The
+/// mask keeps only the LFs not yet returned: a parser that walks line by line
+/// (asking from just after the last LF) takes the next one with a bit scan.
 class LineFinder {
  public:
-  LineFinder(const char* begin, const char* end) : end_(end) { load(begin); }
+  LineFinder(const char* begin, const char* end) : end_(end), after_(begin) { load(begin); }
 
   /// The first LF at or after `from` (which must lie in [begin, end]), or
   /// `end` when there is none.
   [[gnu::always_inline]] const char* next(const char* from) {
-    if (from < block_ || from - block_ >= 64) load(from);
-    while (true) {
-      // from lies in the loaded block: 0 <= off < 64.
-      const auto off = static_cast<unsigned>(from - block_);
-      const std::uint64_t m = mask_ & (~std::uint64_t{0} << off);
-      if (m != 0) return block_ + internal::count_trailing_zeros(m);
+    if (from != after_) move_to(from);
+    while (mask_ == 0) {
       if (end_ - block_ <= 64) return end_;
-      from = block_ + 64;
-      load(from);
+      load(block_ + 64);
     }
+    const char* const lf = block_ + internal::count_trailing_zeros(mask_);
+    mask_ &= mask_ - 1;  // this LF is taken
+    after_ = lf + 1;
+    return lf;
   }
 
  private:
@@ -74,10 +75,21 @@ class LineFinder {
     block_ = at;
     mask_ = internal::match_mask64(at, end_, '\n');
   }
+  /// A search that does not start where the last one ended: the bits below
+  /// `from` go, or the block is loaded anew at `from`.
+  void move_to(const char* from) {
+    if (from < after_ || from - block_ >= 64) {
+      load(from);
+    } else {
+      mask_ &= ~std::uint64_t{0} << static_cast<unsigned>(from - block_);
+    }
+    after_ = from;
+  }
 
   const char* end_;
+  const char* after_;  // just past the last LF returned (the start at first)
   const char* block_ = nullptr;
-  std::uint64_t mask_ = 0;
+  std::uint64_t mask_ = 0;  // LFs of the block at or after after_
 };
 
 /// The first `c` in [p, end), or `end`: inline, 16 bytes per step, for

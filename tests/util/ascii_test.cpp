@@ -115,6 +115,10 @@ TEST(Ascii, Ipv4AddressCheckAgreesWithAByteAtATimeReference) {
   for (std::string_view edge : {"0.0.0.0", "255.255.255.255", "256.1.1.1", "1.2.3", "1.2.3.4.", ".1.2.3.4", "1..2.3",
                                 "1234.1.1.1", "01.02.003.4", "1.2.3.4a", "1.2.3.0004", ""}) {
     EXPECT_EQ(is_ipv4_address(edge), reference_ipv4(edge)) << edge;
+    const std::string padded = std::string(edge) + "9.9.9.9.9.9.9.9.";
+    EXPECT_EQ(is_ipv4_address(std::string_view(padded.data(), edge.size()), padded.data() + padded.size()),
+              reference_ipv4(edge))
+        << edge;
   }
   std::mt19937 rng(23);
   int valid = 0;
@@ -131,6 +135,14 @@ TEST(Ascii, Ipv4AddressCheckAgreesWithAByteAtATimeReference) {
       for (int k = 0; k < n; ++k) s += "0123456789.2a"[rng() % 13 == 12 ? 12 : rng() % 11];
     }
     ASSERT_EQ(is_ipv4_address(s), reference_ipv4(s)) << s;
+    // The 16-byte form, on the same text followed by bytes that must not
+    // count (digits and dots, which would extend an address), and without
+    // 16 readable bytes (the byte-wise fallback).
+    const std::string padded = s + std::string(16, round % 4 == 1 ? '7' : '.');
+    ASSERT_EQ(is_ipv4_address(std::string_view(padded.data(), s.size()), padded.data() + padded.size()),
+              reference_ipv4(s))
+        << s;
+    ASSERT_EQ(is_ipv4_address(s, s.data() + s.size()), reference_ipv4(s)) << s;
     valid += reference_ipv4(s);
   }
   EXPECT_GT(valid, 1000);  // the generated strings do reach the accepting path
