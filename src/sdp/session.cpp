@@ -32,14 +32,21 @@ std::string_view next_field(std::string_view& rest, const char* limit) {
   return f;
 }
 
-/// a=<name>[:<value>], split at the first ':' (names are short).
-[[gnu::always_inline]] inline Attribute split_attribute(std::string_view v, const char* limit) {
-  if (v.empty()) return Attribute{v, {}, false};
+/// a=<name>[:<value>], split at the first ':' (names are short), written
+/// into the table entry `out`: an Attribute returned by value was stored in
+/// halves and then copied in 16-byte loads, which cannot take their data
+/// from those stores and wait for them to reach the cache, on every a= line.
+[[gnu::always_inline]] inline void split_attribute(std::string_view v, const char* limit, Attribute& out) {
   const char* const end = v.data() + v.size();
-  std::size_t colon = static_cast<std::size_t>(scan::skip_common(v.data(), end, limit, scan::kCommonNotSpaceOrColon) - v.data());
-  while (colon < v.size() && v[colon] != ':') ++colon;
-  if (colon == v.size()) return Attribute{v, {}, false};
-  return Attribute{v.substr(0, colon), v.substr(colon + 1), true};
+  const char* colon = v.empty() ? end : scan::skip_common(v.data(), end, limit, scan::kCommonNotSpaceOrColon);
+  while (colon < end && *colon != ':') ++colon;
+  if (colon == end) {
+    out.name = v;
+    return;
+  }
+  out.name = std::string_view(v.data(), static_cast<std::size_t>(colon - v.data()));
+  out.value = std::string_view(colon + 1, static_cast<std::size_t>(end - colon - 1));
+  out.has_value = true;
 }
 
 bool is_ipv6(std::string_view s) {
@@ -138,7 +145,6 @@ std::optional<SdpError> Parser::media_line(std::string_view v, std::size_t at, M
 }
 
 std::optional<SdpError> Parser::run(Session& s) {
-  s.raw = body_;
   std::size_t pos = 0;
   char expect_next = 'v';  // the type the grammar wants next at session level
   bool seen_origin = false, seen_name = false, seen_timing = false;
@@ -192,22 +198,17 @@ std::optional<SdpError> Parser::run(Session& s) {
     if (media) {
       switch (type) {
         case 'i': case 'k': break;
-        case 'c': {
-          Connection c;
-          if (auto e = connection(v, vat, c)) return *e;
-          media->connection = c;
+        // Each entry is filled where it is kept (see split_attribute).
+        case 'c':
+          if (auto e = connection(v, vat, media->connection.emplace())) return *e;
           break;
-        }
-        case 'b': {
-          Bandwidth b;
-          if (auto e = bandwidth(v, vat, b)) return *e;
-          media->bandwidths.push_back(b);
+        case 'b':
+          if (auto e = bandwidth(v, vat, media->bandwidths.emplace_back())) return *e;
           break;
-        }
         case 'a': {
-          const Attribute a = split_attribute(v, limit_);
+          Attribute& a = media->attributes.emplace_back();
+          split_attribute(v, limit_, a);
           if (a.name.empty()) return error(vat, "an attribute name after 'a='");
-          media->attributes.push_back(a);
           break;
         }
         default:
@@ -244,19 +245,13 @@ std::optional<SdpError> Parser::run(Session& s) {
       case 'i': case 'u': case 'e': case 'p': case 'z': case 'k': case 'r':
         if (!seen_name) return error(at, "o= and s= before this line");
         break;
-      case 'c': {
+      case 'c':
         if (!seen_name) return error(at, "o= and s= before c=");
-        Connection c;
-        if (auto e = connection(v, vat, c)) return *e;
-        s.connection = c;
+        if (auto e = connection(v, vat, s.connection.emplace())) return *e;
         break;
-      }
-      case 'b': {
-        Bandwidth b;
-        if (auto e = bandwidth(v, vat, b)) return *e;
-        s.bandwidths.push_back(b);
+      case 'b':
+        if (auto e = bandwidth(v, vat, s.bandwidths.emplace_back())) return *e;
         break;
-      }
       case 't': {
         if (!seen_name) return error(at, "o= and s= before t=");
         std::string_view rest = v;
@@ -269,9 +264,9 @@ std::optional<SdpError> Parser::run(Session& s) {
         break;
       }
       case 'a': {
-        const Attribute a = split_attribute(v, limit_);
+        Attribute& a = s.attributes.emplace_back();
+        split_attribute(v, limit_, a);
         if (a.name.empty()) return error(vat, "an attribute name after 'a='");
-        s.attributes.push_back(a);
         break;
       }
       case 'v':
@@ -410,6 +405,7 @@ const Connection* Session::connection_for(std::size_t i) const {
 Result<Session, SdpError> parse(std::string_view body) {
   // The Session (about 3 KB) is built where the caller receives it: no move.
   Result<Session, SdpError> out(std::in_place);
+  out->raw = body;  // from the argument's registers, not copied from the parser's own
   if (auto e = Parser(body).run(*out)) out = Unexpected{*e};
   return out;
 }

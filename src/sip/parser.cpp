@@ -262,12 +262,12 @@ bool MessageParser::take_common_shape(const HeaderField& f) {
       if (!internal::fast_call_id(begin, end, limit)) return false;
       msg_.call_id_ = f.value;
       return true;
-    case HeaderGrammar::CSeq: {
-      CSeq c;
-      if (!internal::fast_cseq(begin, end, limit, c)) return false;
-      msg_.cseq_ = c;
-      return true;
-    }
+    case HeaderGrammar::CSeq:
+      // Read into its place: a CSeq built aside was copied with 16-byte
+      // loads that had to wait for its 4- and 8-byte stores to land.
+      if (internal::fast_cseq(begin, end, limit, msg_.cseq_.emplace())) return true;
+      msg_.cseq_.reset();
+      return false;
     case HeaderGrammar::Number:
     case HeaderGrammar::SmallNumber: {
       // Up to ten digits, within the header's range; the rest (signs,
