@@ -2,6 +2,7 @@
 // type the parser reads, and every error with its line number and offset.
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <string_view>
 
@@ -594,6 +595,84 @@ TEST(SdpParseError, EveryPrefixOfARecordedBodyIsSafe) {
       EXPECT_LE(r.error().offset, n) << n;
     }
   }
+}
+
+// The o=, c=, t= and m= fields are split by a mask of the line's spaces when
+// 64 bytes can be read from the value on, else one field at a time. The two
+// must agree: each random line is parsed near the end of its body (the field
+// by field way) and again with 96 more bytes after it (the mask), and gives
+// the same fields or the same error in both.
+std::string fields_of(const Result<Session, SdpError>& r) {
+  if (!r) {
+    const SdpError& e = r.error();
+    return "error " + std::string(e.expected) + " at " + std::to_string(e.offset) + " line " + std::to_string(e.line);
+  }
+  const Session& s = *r;
+  std::string out;
+  auto add = [&](std::string_view v) {
+    out += '[';
+    out += v;
+    out += ']';
+  };
+  const Origin& o = s.origin;
+  for (std::string_view v : {o.username, o.session_id, o.session_version, o.net_type, o.addr_type, o.address}) add(v);
+  if (s.connection) {
+    add(s.connection->net_type);
+    add(s.connection->addr_type);
+    add(s.connection->address);
+  }
+  add(s.timing);
+  for (const Media& m : s.media) {
+    add(m.media);
+    add(std::to_string(m.port) + "/" + std::to_string(m.port_count));
+    add(m.proto);
+    for (std::string_view f : m.formats) add(f);
+  }
+  return out;
+}
+
+TEST(SdpParse, FieldSplittingDoesNotDependOnWhatFollowsTheLine) {
+  constexpr std::string_view kWords[] = {"IN", "IP4", "IP6", "0", "8", "97", "audio", "RTP/AVP", "10.0.0.1",
+                                         "alice", "2890844526", "4000/2", "x:y", "", "a-very-long-field-name-0123456789"};
+  const std::string tail = [] {
+    std::string t;
+    for (int i = 0; i < 8; ++i) t += "a=sendrecv\r\n";
+    return t;
+  }();
+  std::mt19937 rng(41);
+  int parsed = 0;
+  for (int round = 0; round < 20000; ++round) {
+    // Half the lines are the kind's usual fields, the rest random words;
+    // either with the odd extra space.
+    constexpr std::string_view kUsual[] = {"alice 2890844526 2890844527 IN IP4 10.0.0.1", "IN IP4 10.0.0.1", "0 0",
+                                           "audio 4000 RTP/AVP 0 8 97 101"};
+    std::string value;
+    if (rng() % 8 == 0) value += ' ';
+    if (rng() % 2 == 0) {
+      for (char c : kUsual[round % 4]) value += c == ' ' && rng() % 10 == 0 ? std::string("  ") : std::string(1, c);
+    } else {
+      const int n = static_cast<int>(rng() % 9);
+      for (int k = 0; k < n; ++k) {
+        if (k > 0) value += rng() % 10 == 0 ? "  " : " ";
+        value += kWords[rng() % std::size(kWords)];
+      }
+    }
+    if (rng() % 8 == 0) value += ' ';
+    const std::string kHead = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\n";
+    std::string body;
+    switch (round % 4) {
+      case 0: body = "v=0\r\no=" + value + "\r\ns=-\r\nt=0 0\r\n"; break;
+      case 1: body = kHead + "c=" + value + "\r\nt=0 0\r\n"; break;
+      case 2: body = kHead + "c=IN IP4 10.0.0.1\r\nt=" + value + "\r\n"; break;
+      default: body = kHead + "c=IN IP4 10.0.0.1\r\nt=0 0\r\nm=" + value + "\r\n"; break;
+    }
+    const auto near_the_end = parse(body);
+    const std::string longer = body + tail;
+    const auto with_more_after = parse(longer);
+    ASSERT_EQ(fields_of(near_the_end), fields_of(with_more_after)) << body;
+    parsed += near_the_end.has_value();
+  }
+  EXPECT_GT(parsed, 1000);  // the random lines reach the accepting paths too
 }
 
 // --- writer ----------------------------------------------------------------------
