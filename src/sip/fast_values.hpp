@@ -35,6 +35,35 @@ const char* fast_param_value(const char* p, const char* end, const char* limit, 
   return p;
 }
 
+/// A whole token list value of the common shape ("100rel, precondition,
+/// timer": tokens of kCommonToken's characters joined by ',' and optional
+/// SP/HT after it, at most 64 bytes with 64 readable), classified in one go
+/// and its tokens handed to add(view) in order. False, with nothing added,
+/// for any other shape: the token by token reader then takes the value.
+template <class Add>
+bool fast_token_list(const char* p, const char* end, const char* limit, Add&& add) {
+  const auto n = static_cast<std::size_t>(end - p);
+  scan::ListMasks m;
+  if (n == 0 || n > 64 || limit - p < 64 || !scan::list_masks64(p, scan::kCommonToken, m)) return false;
+  const std::uint64_t in_value = n == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n) - 1;
+  const std::uint64_t tokens = ~m.outside & in_value;
+  const std::uint64_t separators = (m.commas | m.blanks) & in_value;
+  // Every byte a token byte or a separator; a token first and last; and each
+  // run of separators is one comma and the blanks after it.
+  if ((tokens | separators) != in_value || (tokens & 1) == 0 || (tokens >> (n - 1)) == 0) return false;
+  if ((separators & ~(separators << 1)) != (m.commas & in_value)) return false;
+  std::uint64_t starts = tokens & ~(tokens << 1);
+  std::uint64_t lasts = tokens & ~(tokens >> 1);
+  while (starts != 0) {
+    const unsigned first = scan::internal::count_trailing_zeros(starts);
+    const unsigned last = scan::internal::count_trailing_zeros(lasts);
+    add(std::string_view(p + first, last + 1 - first));
+    starts &= starts - 1;
+    lasts &= lasts - 1;
+  }
+  return true;
+}
+
 /// `number method` (CSeq): false for any other shape.
 bool fast_cseq(const char* p, const char* end, const char* limit, CSeq& out);
 

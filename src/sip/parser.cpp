@@ -247,6 +247,8 @@ bool MessageParser::take_common_shape(const HeaderField& f) {
         return internal::fast_param_value(p, end, limit, true, pv);
       });
     case HeaderGrammar::TokenList: {
+      if (internal::fast_token_list(begin, end, limit, [&](std::string_view t) { msg_.tokens_.push_back(Token{f.id, t}); }))
+        return true;
       const std::size_t before = msg_.tokens_.size();
       for (const char* p = begin; p != nullptr;) {
         const char* q = internal::fast_token(p, end, limit);

@@ -122,6 +122,14 @@ inline constexpr CommonBytes make_common_bytes(const char* pairs) {
   return c;
 }
 
+/// What list_masks64() finds in 64 bytes: bit i of each mask stands for
+/// byte i.
+struct ListMasks {
+  std::uint64_t outside = 0;  // not in the set
+  std::uint64_t commas = 0;   // ','
+  std::uint64_t blanks = 0;   // SP or HT
+};
+
 namespace internal {
 #if defined(__x86_64__) && defined(__GNUC__)
 #if defined(__SSE4_2__)
@@ -143,6 +151,26 @@ IMSFLOW_SKIP_COMMON_INLINE [[gnu::target("sse4.2")]] inline const char* skip_com
     p += 16;
   }
   return p;
+}
+IMSFLOW_SKIP_COMMON_INLINE [[gnu::target("sse4.2")]] inline bool list_masks64_sse42(const char* p, const CommonBytes& set,
+                                                                                     ListMasks& out) {
+  const __m128i ranges = _mm_load_si128(reinterpret_cast<const __m128i*>(set.ranges));
+  __m128i nul = _mm_setzero_si128();
+  ListMasks m;
+  for (int k = 0; k < 4; ++k) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+    nul = _mm_or_si128(nul, _mm_cmpeq_epi8(v, _mm_setzero_si128()));
+    const __m128i outside =
+        _mm_cmpistrm(ranges, v, _SIDD_UBYTE_OPS | _SIDD_CMP_RANGES | _SIDD_NEGATIVE_POLARITY | _SIDD_BIT_MASK);
+    const auto at = [k](int bits) { return static_cast<std::uint64_t>(static_cast<std::uint32_t>(bits) & 0xFFFFu) << (16 * k); };
+    m.outside |= at(_mm_cvtsi128_si32(outside));
+    m.commas |= at(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(','))));
+    m.blanks |= at(_mm_movemask_epi8(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\t')))));
+  }
+  out = m;
+  // A NUL ends PCMPISTRM's string: the bytes after it would count as outside.
+  return _mm_movemask_epi8(nul) == 0;
 }
 #if defined(__SSE4_2__)
 inline constexpr bool kHaveSse42 = true;
@@ -167,6 +195,20 @@ inline const bool kHaveSse42 = __builtin_cpu_supports("sse4.2");
   (void)end;
   (void)set;
   return p;
+#endif
+}
+
+/// Classifies the 64 readable bytes at p at once: which lie outside `set`,
+/// which are commas, which are SP or HT (a list value's shape, all in one
+/// go). False when it cannot (no SSE4.2, or a NUL among the bytes).
+[[gnu::always_inline]] inline bool list_masks64(const char* p, const CommonBytes& set, ListMasks& out) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  return internal::kHaveSse42 && internal::list_masks64_sse42(p, set, out);
+#else
+  (void)p;
+  (void)set;
+  (void)out;
+  return false;
 #endif
 }
 

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -199,6 +200,56 @@ TEST(FastValues, TokenRunsStopWhereTheValueEnds) {
   EXPECT_EQ(internal::fast_next_element(nullptr, end), nullptr);
   const std::string trailing = "a, ";
   EXPECT_EQ(internal::fast_next_element(trailing.data() + 1, trailing.data() + trailing.size()), nullptr);
+}
+
+// The whole-list reader (one classification of up to 64 bytes) against the
+// token by token one: on every list it takes, the same tokens at the same
+// addresses; the lists it leaves are the token by token reader's to judge,
+// and a list it takes is one that reader takes whole too.
+TEST(FastValues, TokenListInOneGoEqualsTokenByToken) {
+  std::mt19937 rng(29);
+  constexpr std::string_view kTokens[] = {"100rel", "precondition", "timer", "INVITE", "a", "x-y.z", "tok~en", "%*+!"};
+  constexpr std::string_view kJoins[] = {",", ", ", ",\t", ",  ", " ,", ",,", " ", ";"};
+  int taken = 0;
+  for (int round = 0; round < 20000; ++round) {
+    std::string value;
+    const int n = 1 + static_cast<int>(rng() % 12);
+    for (int k = 0; k < n; ++k) {
+      if (k > 0) value += kJoins[rng() % 8 < 5 ? rng() % 3 : rng() % std::size(kJoins)];
+      value += kTokens[rng() % std::size(kTokens)];
+    }
+    if (rng() % 16 == 0) value += ',';
+    if (rng() % 16 == 0) value.insert(0, " ");
+    // With 64 readable bytes after the value's start, and without.
+    for (const bool roomy : {true, false}) {
+      const std::string buffer = roomy ? value + std::string(64, 'a') : value;
+      const char* b = buffer.data();
+      const char* e = b + value.size();
+      std::vector<std::string_view> whole;
+      const bool took = internal::fast_token_list(b, e, b + buffer.size(), [&](std::string_view t) { whole.push_back(t); });
+      if (!took) {
+        EXPECT_TRUE(whole.empty());
+        continue;
+      }
+      ++taken;
+      std::vector<std::string_view> one_by_one;
+      const char* p = b;
+      while (p != nullptr) {
+        const char* q = internal::fast_token(p, e, b + buffer.size());
+        ASSERT_NE(q, p) << value;
+        one_by_one.emplace_back(p, static_cast<std::size_t>(q - p));
+        if (q == e) break;
+        p = internal::fast_next_element(q, e);
+        ASSERT_NE(p, nullptr) << "the whole-list reader took a list the token by token one refuses: " << value;
+      }
+      ASSERT_EQ(whole.size(), one_by_one.size()) << value;
+      for (std::size_t i = 0; i < whole.size(); ++i) {
+        EXPECT_EQ(whole[i].data(), one_by_one[i].data()) << value;
+        EXPECT_EQ(whole[i].size(), one_by_one[i].size()) << value;
+      }
+    }
+  }
+  EXPECT_GT(taken, 2000);
 }
 
 // Whole messages: the parser's tables equal the general grammars' for every
