@@ -189,14 +189,20 @@ TEST(ByteScan, LineFinderMatchesAPlainSearchOnRandomInput) {
     const char* begin = s.data();
     const char* end = begin + s.size();
     LineFinder lines(begin, end);
-    // Line by line, as the parser walks, with an occasional jump ahead.
+    // Line by line, as the parser walks, with an occasional jump ahead, and
+    // a few back (the bits taken already must come back with the block).
     const char* from = begin;
+    int jumps_back = 0;
     while (true) {
       const char* expect = reference_next_lf(from, end);
       ASSERT_EQ(lines.next(from), expect) << "round " << round << " at " << (from - begin);
       if (expect == end) break;
       from = expect + 1;
       if (rng() % 8 == 0) from += std::min<std::size_t>(rng() % 100, static_cast<std::size_t>(end - from));
+      if (jumps_back < 3 && rng() % 8 == 0) {
+        from -= std::min<std::size_t>(rng() % 100, static_cast<std::size_t>(from - begin));
+        ++jumps_back;
+      }
     }
   }
 }
