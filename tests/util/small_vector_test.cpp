@@ -37,6 +37,45 @@ TEST(SmallVector, CopiesAndMovesNonTrivialElements) {
   EXPECT_TRUE(inline_only.empty());
 }
 
+// Elements live inline or in a heap block: after every move and copy each
+// vector owns its own elements, and a moved-from vector can be used again.
+TEST(SmallVector, EachVectorKeepsPointingAtItsOwnElementsAfterMovesAndCopies) {
+  SmallVector<std::string, 2> heap;
+  for (int i = 0; i < 5; ++i) heap.push_back(std::to_string(i));
+  SmallVector<std::string, 2> taken = std::move(heap);
+  heap.push_back("again");  // the moved-from vector is inline and usable
+  heap.push_back("and");
+  heap.push_back("grows");
+  ASSERT_EQ(heap.size(), 3u);
+  EXPECT_EQ(heap[2], "grows");
+  ASSERT_EQ(taken.size(), 5u);
+  EXPECT_EQ(taken[0], "0");
+  EXPECT_EQ(taken[4], "4");
+
+  SmallVector<std::string, 2> inline_src;
+  inline_src.push_back("in");
+  taken = std::move(inline_src);  // a heap vector takes inline elements
+  ASSERT_EQ(taken.size(), 1u);
+  EXPECT_EQ(taken.data(), &taken.front());
+  taken.push_back("b");
+  taken.push_back("c");  // grows again from the inline buffer
+  EXPECT_EQ(taken[0], "in");
+  EXPECT_EQ(taken[2], "c");
+
+  SmallVector<std::string, 2> copy(taken);
+  copy[0] = "changed";
+  EXPECT_EQ(taken[0], "in");  // the copy owns its elements
+  SmallVector<std::string, 2> small;
+  small.push_back("s");
+  SmallVector<std::string, 2> small_copy(small);
+  small_copy[0] = "t";
+  EXPECT_EQ(small[0], "s");
+  const auto& same = small_copy;
+  small_copy = same;  // assignment to itself keeps the elements
+  EXPECT_EQ(small_copy[0], "t");
+  EXPECT_NE(static_cast<const void*>(small_copy.data()), static_cast<const void*>(small.data()));
+}
+
 }  // namespace
 }  // namespace imsflow
 
