@@ -94,6 +94,52 @@ void parse_sdp_only(benchmark::State& state, const std::string& bytes) {
   }
 }
 
+/// Every message of tests/data/messages in turn, one iteration parsing them
+/// all, as a proxy sees a mix rather than one message over and over. Against
+/// the sum of the messages' own BM_ParseFull times it shows what moving from
+/// one kind of message to the next costs (branch history, caches); the peers
+/// run the same mix.
+void parse_full_mixed(benchmark::State& state, const std::vector<Sample>& samples) {
+  sip::Message msg;
+  std::size_t bytes = 0;
+  for (const Sample& s : samples) bytes += s.bytes.size();
+  for (auto _ : state) {
+    for (const Sample& s : samples) {
+      if (!sip::parse(s.bytes, msg)) {
+        state.SkipWithError("sip::parse failed");
+        return;
+      }
+      if (msg.content_type() && !msg.body().empty()) {
+        auto sdp = sdp::parse(msg.body());
+        if (!sdp) {
+          state.SkipWithError("sdp::parse failed");
+          return;
+        }
+        benchmark::DoNotOptimize(sdp);
+      }
+      benchmark::DoNotOptimize(msg);
+    }
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * samples.size()));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
+}
+
+void peer_parse_full_mixed(benchmark::State& state, const std::vector<Sample>& samples,
+                           const char* (*parse_once)(const std::string&, int*)) {
+  std::size_t bytes = 0;
+  for (const Sample& s : samples) bytes += s.bytes.size();
+  for (auto _ : state) {
+    for (const Sample& s : samples) {
+      if (const char* why = parse_once(s.bytes, nullptr)) {
+        state.SkipWithError(why);
+        return;
+      }
+    }
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * samples.size()));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
+}
+
 void serialize_copy(benchmark::State& state, const std::string& bytes) {
   sip::Message msg;
   if (!sip::parse(bytes, msg)) {
@@ -127,7 +173,11 @@ void build_200_from_invite(benchmark::State& state, const std::string& bytes) {
 // Registered in this order so each message's figures sit together in the
 // output: imsflow, sofia-sip, libosip2.
 const bool registered = [] {
-  for (const Sample& s : load_messages()) {
+  const std::vector<Sample> samples = load_messages();
+  benchmark::RegisterBenchmark("BM_ParseFullMixed", parse_full_mixed, samples);
+  benchmark::RegisterBenchmark("BM_ParseFullMixed_sofia", peer_parse_full_mixed, samples, sofia_parse_full_once);
+  benchmark::RegisterBenchmark("BM_ParseFullMixed_osip", peer_parse_full_mixed, samples, osip_parse_full_once);
+  for (const Sample& s : samples) {
     benchmark::RegisterBenchmark(("BM_ParseFull/" + s.name).c_str(), parse_full, s.bytes);
     benchmark::RegisterBenchmark(("BM_ParseFull_sofia/" + s.name).c_str(), sofia_parse_full, s.bytes);
     benchmark::RegisterBenchmark(("BM_ParseFull_osip/" + s.name).c_str(), osip_parse_full, s.bytes);

@@ -50,41 +50,43 @@ void free_with(T* p, void (*release)(T*)) {
 
 }  // namespace
 
-void osip_parse_full(benchmark::State& state, const std::string& bytes) {
+const char* osip_parse_full_once(const std::string& bytes, int* text_only) {
   ensure_osip_initialised();
+  osip_message_t* msg = nullptr;
+  if (osip_message_init(&msg) != OSIP_SUCCESS) return "osip_message_init failed";
+  if (osip_message_parse(msg, bytes.data(), bytes.size()) != OSIP_SUCCESS) {
+    osip_message_free(msg);
+    return "osip_message_parse failed";
+  }
+  if (!has_typed_core_headers(msg)) {
+    osip_message_free(msg);
+    return "osip left Via, From, To, Call-ID or CSeq untyped";
+  }
+  const osip_body_t* body = first_body(msg);
+  if (msg->content_type != nullptr && body != nullptr && body->length > 0) {
+    sdp_message_t* sdp = nullptr;
+    if (sdp_message_init(&sdp) != OSIP_SUCCESS || sdp_message_parse(sdp, body->body) != OSIP_SUCCESS ||
+        sdp_message_m_media_get(sdp, 0) == nullptr) {
+      free_with(sdp, sdp_message_free);
+      osip_message_free(msg);
+      return "sdp_message_parse failed";
+    }
+    benchmark::DoNotOptimize(sdp);
+    sdp_message_free(sdp);
+  }
+  if (text_only != nullptr) *text_only = osip_list_size(&msg->headers);
+  benchmark::DoNotOptimize(msg);
+  osip_message_free(msg);
+  return nullptr;
+}
+
+void osip_parse_full(benchmark::State& state, const std::string& bytes) {
   int text_only = -1;
   for (auto _ : state) {
-    osip_message_t* msg = nullptr;
-    if (osip_message_init(&msg) != OSIP_SUCCESS) {
-      state.SkipWithError("osip_message_init failed");
+    if (const char* why = osip_parse_full_once(bytes, &text_only)) {
+      state.SkipWithError(why);
       break;
     }
-    if (osip_message_parse(msg, bytes.data(), bytes.size()) != OSIP_SUCCESS) {
-      osip_message_free(msg);
-      state.SkipWithError("osip_message_parse failed");
-      break;
-    }
-    if (!has_typed_core_headers(msg)) {
-      osip_message_free(msg);
-      state.SkipWithError("osip left Via, From, To, Call-ID or CSeq untyped");
-      break;
-    }
-    const osip_body_t* body = first_body(msg);
-    if (msg->content_type != nullptr && body != nullptr && body->length > 0) {
-      sdp_message_t* sdp = nullptr;
-      if (sdp_message_init(&sdp) != OSIP_SUCCESS || sdp_message_parse(sdp, body->body) != OSIP_SUCCESS ||
-          sdp_message_m_media_get(sdp, 0) == nullptr) {
-        free_with(sdp, sdp_message_free);
-        osip_message_free(msg);
-        state.SkipWithError("sdp_message_parse failed");
-        break;
-      }
-      benchmark::DoNotOptimize(sdp);
-      sdp_message_free(sdp);
-    }
-    text_only = osip_list_size(&msg->headers);
-    benchmark::DoNotOptimize(msg);
-    osip_message_free(msg);
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes.size()));
   if (text_only >= 0) state.counters["text_only"] = text_only;

@@ -64,38 +64,44 @@ int count_unknown(sip_t const* sip) {
   return n;
 }
 
+/// One full parse with `flags`: nullptr when it went through, else why not.
+const char* parse_full_once(const std::string& bytes, int flags, int* text_only) {
+  const char* why = "";
+  msg_t* msg = sofia_parse(bytes, flags, &why);
+  if (msg == nullptr) return why;
+  sip_t const* sip = sip_object(msg);
+  if (sip->sip_content_type != nullptr && sip->sip_payload != nullptr && sip->sip_payload->pl_len > 0) {
+    sdp_parser_t* parser = sdp_parse(nullptr, sip->sip_payload->pl_data, static_cast<issize_t>(sip->sip_payload->pl_len), 0);
+    sdp_session_t const* sdp = sdp_session(parser);
+    if (sdp == nullptr || sdp->sdp_media == nullptr) {
+      sdp_parser_free(parser);
+      msg_destroy(msg);
+      return "sdp_parse failed";
+    }
+    benchmark::DoNotOptimize(sdp);
+    sdp_parser_free(parser);
+  }
+  if (text_only != nullptr) *text_only = count_unknown(sip);
+  benchmark::DoNotOptimize(sip);
+  msg_destroy(msg);
+  return nullptr;
+}
+
 void parse_full_with(benchmark::State& state, const std::string& bytes, int flags) {
   int text_only = -1;
   for (auto _ : state) {
-    const char* why = "";
-    msg_t* msg = sofia_parse(bytes, flags, &why);
-    if (msg == nullptr) {
+    if (const char* why = parse_full_once(bytes, flags, &text_only)) {
       state.SkipWithError(why);
       break;
     }
-    sip_t const* sip = sip_object(msg);
-    if (sip->sip_content_type != nullptr && sip->sip_payload != nullptr && sip->sip_payload->pl_len > 0) {
-      sdp_parser_t* parser =
-          sdp_parse(nullptr, sip->sip_payload->pl_data, static_cast<issize_t>(sip->sip_payload->pl_len), 0);
-      sdp_session_t const* sdp = sdp_session(parser);
-      if (sdp == nullptr || sdp->sdp_media == nullptr) {
-        sdp_parser_free(parser);
-        msg_destroy(msg);
-        state.SkipWithError("sdp_parse failed");
-        break;
-      }
-      benchmark::DoNotOptimize(sdp);
-      sdp_parser_free(parser);
-    }
-    text_only = count_unknown(sip);
-    benchmark::DoNotOptimize(sip);
-    msg_destroy(msg);
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes.size()));
   if (text_only >= 0) state.counters["text_only"] = text_only;
 }
 
 }  // namespace
+
+const char* sofia_parse_full_once(const std::string& bytes, int* text_only) { return parse_full_once(bytes, 0, text_only); }
 
 void sofia_parse_full(benchmark::State& state, const std::string& bytes) { parse_full_with(state, bytes, 0); }
 
