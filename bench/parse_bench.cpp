@@ -40,24 +40,26 @@ std::size_t text_only_headers(const sip::Message& msg) {
   return n;
 }
 
-/// Full parse: start line, every header into its typed form, and the SDP body.
+/// Full parse of one message: start line, every header into its typed form,
+/// and the SDP body. nullptr when it went through, else what failed.
+[[gnu::always_inline]] inline const char* parse_full_once(const std::string& bytes, sip::Message& msg) {
+  if (!sip::parse(bytes, msg)) return "sip::parse failed";
+  if (msg.content_type() && !msg.body().empty()) {
+    auto sdp = sdp::parse(msg.body());
+    if (!sdp) return "sdp::parse failed";
+    benchmark::DoNotOptimize(sdp);
+  }
+  benchmark::DoNotOptimize(msg);
+  return nullptr;
+}
+
 void parse_full(benchmark::State& state, const std::string& bytes) {
   sip::Message msg;
   for (auto _ : state) {
-    auto r = sip::parse(bytes, msg);
-    if (!r) {
-      state.SkipWithError("sip::parse failed");
+    if (const char* why = parse_full_once(bytes, msg)) {
+      state.SkipWithError(why);
       break;
     }
-    if (msg.content_type() && !msg.body().empty()) {
-      auto sdp = sdp::parse(msg.body());
-      if (!sdp) {
-        state.SkipWithError("sdp::parse failed");
-        break;
-      }
-      benchmark::DoNotOptimize(sdp);
-    }
-    benchmark::DoNotOptimize(msg);
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes.size()));
   if (sip::parse(bytes, msg)) {
@@ -97,40 +99,15 @@ void parse_sdp_only(benchmark::State& state, const std::string& bytes) {
 /// Every message of tests/data/messages in turn, one iteration parsing them
 /// all, as a proxy sees a mix rather than one message over and over. Against
 /// the sum of the messages' own BM_ParseFull times it shows what moving from
-/// one kind of message to the next costs (branch history, caches); the peers
-/// run the same mix.
-void parse_full_mixed(benchmark::State& state, const std::vector<Sample>& samples) {
-  sip::Message msg;
+/// one kind of message to the next costs (branch history, caches).
+/// `parse_once(bytes)` is one library's full parse: nullptr, or what failed.
+template <class ParseOnce>
+void parse_full_mixed(benchmark::State& state, const std::vector<Sample>& samples, ParseOnce&& parse_once) {
   std::size_t bytes = 0;
   for (const Sample& s : samples) bytes += s.bytes.size();
   for (auto _ : state) {
     for (const Sample& s : samples) {
-      if (!sip::parse(s.bytes, msg)) {
-        state.SkipWithError("sip::parse failed");
-        return;
-      }
-      if (msg.content_type() && !msg.body().empty()) {
-        auto sdp = sdp::parse(msg.body());
-        if (!sdp) {
-          state.SkipWithError("sdp::parse failed");
-          return;
-        }
-        benchmark::DoNotOptimize(sdp);
-      }
-      benchmark::DoNotOptimize(msg);
-    }
-  }
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * samples.size()));
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
-}
-
-void peer_parse_full_mixed(benchmark::State& state, const std::vector<Sample>& samples,
-                           const char* (*parse_once)(const std::string&, int*)) {
-  std::size_t bytes = 0;
-  for (const Sample& s : samples) bytes += s.bytes.size();
-  for (auto _ : state) {
-    for (const Sample& s : samples) {
-      if (const char* why = parse_once(s.bytes, nullptr)) {
+      if (const char* why = parse_once(s.bytes)) {
         state.SkipWithError(why);
         return;
       }
@@ -174,9 +151,16 @@ void build_200_from_invite(benchmark::State& state, const std::string& bytes) {
 // output: imsflow, sofia-sip, libosip2.
 const bool registered = [] {
   const std::vector<Sample> samples = load_messages();
-  benchmark::RegisterBenchmark("BM_ParseFullMixed", parse_full_mixed, samples);
-  benchmark::RegisterBenchmark("BM_ParseFullMixed_sofia", peer_parse_full_mixed, samples, sofia_parse_full_once);
-  benchmark::RegisterBenchmark("BM_ParseFullMixed_osip", peer_parse_full_mixed, samples, osip_parse_full_once);
+  benchmark::RegisterBenchmark("BM_ParseFullMixed", [samples](benchmark::State& state) {
+    sip::Message msg;
+    parse_full_mixed(state, samples, [&msg](const std::string& b) { return parse_full_once(b, msg); });
+  });
+  benchmark::RegisterBenchmark("BM_ParseFullMixed_sofia", [samples](benchmark::State& state) {
+    parse_full_mixed(state, samples, [](const std::string& b) { return sofia_parse_full_once(b); });
+  });
+  benchmark::RegisterBenchmark("BM_ParseFullMixed_osip", [samples](benchmark::State& state) {
+    parse_full_mixed(state, samples, [](const std::string& b) { return osip_parse_full_once(b); });
+  });
   for (const Sample& s : samples) {
     benchmark::RegisterBenchmark(("BM_ParseFull/" + s.name).c_str(), parse_full, s.bytes);
     benchmark::RegisterBenchmark(("BM_ParseFull_sofia/" + s.name).c_str(), sofia_parse_full, s.bytes);
